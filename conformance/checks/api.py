@@ -1,0 +1,112 @@
+"""Family 8, API and numbers: get_last_lr() gives fresh lists of the groups' lrs and their
+type; last_epoch advances by one; lrs stay finite and non-negative; no reference cycle
+keeps the optimizer alive."""
+
+from __future__ import annotations
+
+import gc
+import math
+import warnings
+import weakref
+from typing import Any
+
+from conformance.catalogue import check
+from conformance.harness import (
+    Case, Mismatch, advance, construct, optimizer, quiet_run, script, stepping,
+)
+from conformance.targets import Target
+
+
+def _fail(target: Target, case: Case, step: int, message: str, **kw: Any) -> Mismatch:
+    return Mismatch(f"step {step}: {message}", step=step,
+                    script=script(target, case, [*stepping(case, step),
+                                                 "print(sched.get_last_lr(), "
+                                                 "[g['lr'] for g in opt.param_groups])"]), **kw)
+
+
+@check("api.get_last_lr", "no_metrics")
+def last_lr(target: Target, case: Case) -> None:
+    """get_last_lr() lists every group's lr, of the group lr's type, in a list that later steps
+    do not change."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opt = optimizer(case)
+        sched = construct(target, opt, case)
+        opt.step()
+        earlier: list[tuple[int, list[Any], list[Any]]] = []
+        for t in range(case.steps + 1):
+            if t:
+                advance(sched, case, t - 1)
+            got = sched.get_last_lr()
+            want = [g["lr"] for g in opt.param_groups]
+            if not isinstance(got, list) or len(got) != len(want):
+                raise _fail(target, case, t, f"get_last_lr() returned {got!r}, expected a list "
+                            f"of {len(want)} lrs", expected=want, actual=got)
+            for g, (a, b) in enumerate(zip(got, want, strict=True)):
+                if type(a) is not type(b) or a != b:
+                    raise _fail(target, case, t, f"get_last_lr()[{g}] is {a!r} "
+                                f"({type(a).__name__}), the group's lr is {b!r} "
+                                f"({type(b).__name__})", group=g, expected=b, actual=a)
+            earlier.append((t, got, list(got)))
+    for t, live, copy in earlier:
+        if live != copy:
+            raise _fail(target, case, t, "a list returned by get_last_lr() was changed by later "
+                        f"steps ({copy!r} became {live!r}): it aliases live state",
+                        expected=copy, actual=live)
+
+
+@check("api.last_epoch", "last_epoch", "no_metrics")
+def last_epoch(target: Target, case: Case) -> None:
+    """last_epoch is 0 after construction and advances by exactly one per step()."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        opt = optimizer(case)
+        sched = construct(target, opt, case)
+        opt.step()
+        for t in range(case.steps + 1):
+            if t:
+                advance(sched, case, t - 1)
+            if sched.last_epoch != t:
+                raise _fail(target, case, t, f"last_epoch is {sched.last_epoch!r}, expected {t}",
+                            expected=t, actual=sched.last_epoch)
+
+
+@check("api.finite")
+def finite(target: Target, case: Case) -> None:
+    """On valid input every lr is a finite, non-negative number."""
+    _, _, seen = quiet_run(target, case)
+    for t, row in enumerate(seen):
+        for g, lr in enumerate(row):
+            if not math.isfinite(lr) or lr < 0:
+                raise _fail(target, case, t, f"param group {g} has lr {lr!r}", group=g,
+                            actual=lr)
+
+
+@check("api.no_reference_cycle")
+def no_cycle(target: Target, case: Case) -> None:
+    """Dropping the scheduler and optimizer frees the optimizer without the cycle collector."""
+    enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            opt = optimizer(case)
+            sched = construct(target, opt, case)
+            opt.step()
+            for i in range(min(case.steps, 3)):
+                advance(sched, case, i)
+        ref = weakref.ref(opt)
+        del sched, opt
+        alive = ref() is not None
+    finally:
+        if enabled:
+            gc.enable()
+        gc.collect()
+    if alive:
+        raise Mismatch("the optimizer outlives the scheduler and itself without gc: a reference "
+                       "cycle holds it (store a weakref, not a bound method or self)",
+                       script=script(target, case, [
+                           "import gc, weakref", "gc.disable()", *stepping(case, 1),
+                           "ref = weakref.ref(opt)", "del sched, opt",
+                           "print('optimizer still alive:', ref() is not None)"]))

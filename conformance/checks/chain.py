@@ -1,0 +1,102 @@
+"""Family 3, chainable composition: a chainable target applies its documented recurrence to
+whatever lr the group has, so it composes with external changes and ChainedScheduler."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+from conformance.catalogue import check
+from conformance.checks.common import compare
+from conformance.harness import Case, Mismatch, construct, group_lrs, optimizer, script
+from conformance.targets import Target
+from reference import Schedule
+from reference.base import SAFETY, U, ulp
+
+#: The external change applied mid-run, and the factor of the scheduler chained after.
+EXTERNAL = 0.5
+CHAINED_GAMMA = 0.9
+
+
+def _one_step_tol(oracle: Schedule, prev: list[list[float]]) -> Callable[[int, int], float]:
+    """Tolerance of a single recurrence step from the target's own previous lr."""
+    floors = oracle.floor()
+
+    def tol(t: int, g: int) -> float:
+        d = abs(prev[t][g] - floors[g])
+        scale = max(abs(prev[t][g]), abs(floors[g]), abs(oracle.base_lrs[g]))
+        return SAFETY * U * oracle.kappa(t + 1) * d + oracle.closed_ulps(t + 1) * ulp(scale)
+
+    return tol
+
+
+def _scale(oracle: Schedule, prev: list[list[float]]) -> Callable[[int, int], float]:
+    floors = oracle.floor()
+    return lambda t, g: max(abs(prev[t][g]), abs(floors[g]), abs(oracle.base_lrs[g]))
+
+
+@check("chain.external_change", "spec", "chainable", "no_metrics")
+def external_change(target: Target, case: Case) -> float:
+    """After an external lr change mid-run, each step is the documented recurrence applied to
+    the changed lr (the schedule is chainable, not a function of the epoch alone)."""
+    assert target.spec is not None
+    oracle = target.spec.oracle(case.lrs, case.args)
+    opt = optimizer(case)
+    at = case.steps // 2
+    prev, seen, expected = [], [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = construct(target, opt, case)
+        opt.step()
+        for e in range(1, case.steps + 1):
+            if e == at + 1:
+                for group in opt.param_groups:
+                    group["lr"] = group["lr"] * EXTERNAL
+            before = group_lrs(opt)
+            sched.step()
+            prev.append(before)
+            seen.append(group_lrs(opt))
+            expected.append(oracle.recur(e, before))
+    try:
+        return compare(target, case, seen, expected, _one_step_tol(oracle, prev),
+                       _scale(oracle, prev), "a step ignored the lr the group had", first=1)
+    except Mismatch as exc:
+        exc.script = script(target, case, [
+            "opt.step()",
+            f"for e in range(1, {exc.step} + 1):",
+            f"    if e == {at + 1}:",
+            "        for g in opt.param_groups:",
+            f"            g['lr'] *= {EXTERNAL}",
+            "    before = [g['lr'] for g in opt.param_groups]",
+            "    sched.step()",
+            "print('lr before the step', before, 'after', [g['lr'] for g in opt.param_groups])",
+            f"# expected after step {exc.step}: {exc.expected!r} in group {exc.group}",
+        ])
+        raise
+
+
+@check("chain.chained_scheduler", "spec", "chainable", "class", "no_metrics")
+def chained(target: Target, case: Case) -> float:
+    """In torch's ChainedScheduler followed by ExponentialLR, each step is the target's
+    recurrence times gamma (the documented product)."""
+    from torch.optim.lr_scheduler import ChainedScheduler, ExponentialLR
+
+    assert target.spec is not None
+    oracle = target.spec.oracle(case.lrs, case.args)
+    opt = optimizer(case)
+    prev, seen, expected = [], [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = construct(target, opt, case)
+        chain = ChainedScheduler([sched, ExponentialLR(opt, gamma=CHAINED_GAMMA)])
+        opt.step()
+        for e in range(1, case.steps + 1):
+            before = group_lrs(opt)
+            chain.step()
+            prev.append(before)
+            seen.append(group_lrs(opt))
+            expected.append([v * CHAINED_GAMMA for v in oracle.recur(e, before)])
+    base = _one_step_tol(oracle, prev)
+    return compare(target, case, seen, expected, lambda t, g: 2 * base(t, g),
+                   _scale(oracle, prev), "in a ChainedScheduler, a step is not the product",
+                   first=1)

@@ -1,0 +1,59 @@
+"""Comparison helpers shared by the check families."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+from conformance.harness import Case, Mismatch, trajectory_script
+from conformance.targets import Target
+from reference import Schedule
+from reference.base import ulp, ulps
+
+
+def compare(target: Target, case: Case, seen: Sequence[Sequence[float]],
+            expected: Sequence[Sequence[float]], tol: Callable[[int, int], float],
+            scale: Callable[[int, int], float], what: str, first: int = 0) -> float:
+    """Raise Mismatch at the first step and group where |seen - expected| > tol(step, group);
+    return the largest error in ulps of the group's scale."""
+    worst = 0.0
+    for t, (got_row, want_row) in enumerate(zip(seen, expected, strict=False)):
+        if len(got_row) != len(want_row):
+            raise Mismatch(f"{what}: step {t + first} has {len(got_row)} lrs for "
+                           f"{len(want_row)} param groups", step=t + first)
+        for g, (got, want) in enumerate(zip(got_row, want_row, strict=True)):
+            err = ulps(got, want, scale(t, g))
+            bad = not math.isfinite(got) or abs(got - want) > tol(t, g)
+            if bad:
+                step = t + first
+                raise Mismatch(
+                    f"{what}: step {step}, param group {g}: expected {want!r}, got {got!r} "
+                    f"(error {err:.3g} ulps of {scale(t, g):.3g}, tolerance "
+                    f"{tol(t, g) / ulp(scale(t, g)):.3g} ulps)",
+                    step=step, group=g, expected=want, actual=got, ulps=err,
+                    script=trajectory_script(target, case, step, g, want) if first == 0 else "",
+                )
+            worst = max(worst, err)
+    return worst
+
+
+def closed_tol(oracle: Schedule, values: Sequence[Sequence[float]],
+               epochs: Sequence[float] | None = None) -> Callable[[int, int], float]:
+    """Closed-form tolerance: closed_ulps at the epoch, in ulps of the group's scale."""
+    scales = [oracle.scale(row) for row in values]
+
+    def tol(t: int, g: int) -> float:
+        epoch = t if epochs is None else epochs[t]
+        return oracle.closed_ulps(epoch) * ulp(scales[t][g])
+
+    return tol
+
+
+def scale_of(oracle: Schedule, values: Sequence[Sequence[float]]) -> Callable[[int, int], float]:
+    scales = [oracle.scale(row) for row in values]
+    return lambda t, g: scales[t][g]
+
+
+def exact(t: int, g: int) -> float:
+    """Zero tolerance: the same computation must give the same bits."""
+    return 0.0

@@ -1,0 +1,56 @@
+"""Family 1, oracle agreement: the target's trajectory is the reference schedule's."""
+
+from __future__ import annotations
+
+import warnings
+
+from conformance.catalogue import check
+from conformance.checks.common import closed_tol, compare, scale_of
+from conformance.harness import Case, advance, construct, optimizer, quiet_run
+from conformance.targets import Target
+
+
+def _momenta(opt: object) -> list[float]:
+    groups = opt.param_groups  # type: ignore[attr-defined]
+    return [float(g["betas"][0] if "betas" in g else g["momentum"]) for g in groups]
+
+
+@check("oracle.agreement", "spec")
+def agreement(target: Target, case: Case) -> float:
+    """Stepping the target gives the reference lr at every step and in every param group."""
+    assert target.spec is not None
+    oracle = target.spec.oracle(case.lrs, case.args)
+    _, _, seen = quiet_run(target, case)
+    if case.metrics is not None or not oracle.closed:
+        expected = oracle.trajectory(case.steps, case.metrics)
+    else:
+        expected = oracle.reference(case.steps)
+    if oracle.chainable and case.metrics is None:
+        tols = oracle.tolerance(case.steps)
+        tol = lambda t, g: tols[t][g]  # noqa: E731
+    else:
+        tol = closed_tol(oracle, expected)
+    return compare(target, case, seen, expected, tol, scale_of(oracle, expected),
+                   "lr differs from the reference schedule")
+
+
+@check("oracle.momentum", "spec", "momentum")
+def momentum(target: Target, case: Case) -> float:
+    """Where the spec cycles momentum (or Adam's beta1), every step's value is the reference's."""
+    assert target.spec is not None
+    oracle = target.spec.oracle(case.lrs, case.args)
+    if oracle.momenta(0) is None:
+        return 0.0
+    opt_seen: list[list[float]] = []
+    opt = optimizer(case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = construct(target, opt, case)
+        opt_seen.append(_momenta(opt))
+        opt.step()
+        for i in range(case.steps):
+            advance(sched, case, i)
+            opt_seen.append(_momenta(opt))
+    expected = [oracle.momenta(e) or [] for e in range(case.steps + 1)]
+    return compare(target, case, opt_seen, expected, lambda t, g: 8 * 2.0**-52,
+                   lambda t, g: 1.0, "momentum differs from the reference schedule")

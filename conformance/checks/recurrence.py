@@ -1,0 +1,74 @@
+"""Family 2, recurrence vs closed form: the target's `_get_closed_form_lr`, its `step(epoch)`
+and the oracle's closed form agree (the step() path is held to them by oracle.agreement)."""
+
+from __future__ import annotations
+
+import warnings
+
+from conformance.catalogue import check
+from conformance.checks.common import closed_tol, compare, scale_of
+from conformance.harness import Case, Mismatch, construct, group_lrs, optimizer, script
+from conformance.targets import Target
+
+
+def epochs_for(case: Case, fractional: bool) -> list[float]:
+    """Epochs to jump to: forward, backward, across the horizon; halves where fractional."""
+    n = case.steps
+    picks: list[float] = [0, 1, n // 3, n, n // 2, max(n - 1, 0), 2 * n // 3, 0, n]
+    if fractional:
+        picks += [n / 3 + 0.5, 0.25, n - 0.5 if n else 0.5]
+    return [e for e in picks if e >= 0]
+
+
+@check("recurrence.own_closed_form", "spec", "closed", "own_closed_form")
+def own_closed_form(target: Target, case: Case) -> float:
+    """The target's `_get_closed_form_lr()` equals the reference closed form at every step."""
+    assert target.spec is not None
+    oracle = target.spec.oracle(case.lrs, case.args)
+    opt = optimizer(case)
+    seen, expected = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = construct(target, opt, case)
+        opt.step()
+        for _ in range(case.steps + 1):
+            epoch = sched.last_epoch
+            seen.append([float(v) for v in sched._get_closed_form_lr()])
+            expected.append(oracle.lr(epoch))
+            sched.step()
+    return compare(target, case, seen, expected, closed_tol(oracle, expected),
+                   scale_of(oracle, expected), "_get_closed_form_lr() differs from the closed form")
+
+
+@check("recurrence.step_epoch", "spec", "closed", "epoch_arg")
+def step_epoch(target: Target, case: Case) -> float:
+    """`step(epoch)` sets every group to the closed form at that epoch, in any order of epochs."""
+    assert target.spec is not None
+    oracle = target.spec.oracle(case.lrs, case.args)
+    epochs = epochs_for(case, "fractional" in target.spec.flags)
+    opt = optimizer(case)
+    seen, expected = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = construct(target, opt, case)
+        opt.step()
+        for epoch in epochs:
+            sched.step(epoch)
+            seen.append(group_lrs(opt))
+            expected.append(oracle.lr(epoch))
+    try:
+        return compare(target, case, seen, expected, closed_tol(oracle, expected, epochs),
+                       scale_of(oracle, expected), "step(epoch) differs from the closed form")
+    except Mismatch as exc:
+        call = exc.step or 0
+        epoch = epochs[call]
+        exc.message = exc.message.replace(f"step {call},", f"step({epoch!r}) (call {call + 1}),")
+        exc.step = call
+        exc.script = script(target, case, [
+            "opt.step()",
+            f"for epoch in {epochs[: call + 1]!r}:",
+            "    sched.step(epoch)",
+            f'print("after step({epoch!r}), group {exc.group}: expected", {exc.expected!r}, '
+            f'"got", opt.param_groups[{exc.group}]["lr"])',
+        ])
+        raise

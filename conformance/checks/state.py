@@ -1,0 +1,170 @@
+"""Family 5, state_dict: holds no optimizer; is a snapshot; round-trips in memory, through
+pickle and through torch.save + torch.load(weights_only=True), and a restored scheduler on
+a fresh optimizer continues identically."""
+
+from __future__ import annotations
+
+import copy
+import io
+import pickle
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from conformance.catalogue import check
+from conformance.checks.common import compare, exact
+from conformance.harness import (
+    Case, Mismatch, advance, construct, group_lrs, optimizer, script, stepping,
+)
+from conformance.targets import Target
+
+
+def _find(obj: Any, kinds: tuple[type, ...], path: str = "state_dict",
+          seen: set[int] | None = None) -> str | None:
+    """The path of the first object of `kinds` inside `obj` (containers and objects)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return None
+    seen.add(id(obj))
+    if isinstance(obj, kinds):
+        return f"{path} ({type(obj).__name__})"
+    if isinstance(obj, dict):
+        items = [(f"{path}[{k!r}]", v) for k, v in obj.items()]
+    elif isinstance(obj, (list, tuple, set)):
+        items = [(f"{path}[{i}]", v) for i, v in enumerate(obj)]
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        items = [(f"{path}.{k}", v) for k, v in vars(obj).items()]
+    else:
+        return None
+    for sub_path, value in items:
+        found = _find(value, kinds, sub_path, seen)
+        if found:
+            return found
+    return None
+
+
+def _prefix(target: Target, case: Case) -> tuple[Any, Any, int]:
+    """A scheduler stepped through half the case, its optimizer, and the steps taken."""
+    opt = optimizer(case)
+    sched = construct(target, opt, case)
+    opt.step()
+    half = case.steps // 2
+    for i in range(half):
+        advance(sched, case, i)
+    return sched, opt, half
+
+
+def _rest(sched: Any, opt: Any, case: Case, start: int) -> list[list[float]]:
+    out = [group_lrs(opt)]
+    for i in range(start, case.steps):
+        advance(sched, case, i)
+        out.append(group_lrs(opt))
+    return out
+
+
+def _continues(target: Target, case: Case, transport: Callable[[Any], Any], how: str) -> float:
+    """Save halfway, restore into a fresh optimizer and scheduler through `transport`, and
+    require the same lrs as the original from there on, bit for bit."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched, opt, half = _prefix(target, case)
+        saved, opt_saved = transport(sched.state_dict()), copy.deepcopy(opt.state_dict())
+        want = _rest(sched, opt, case, half)
+        fresh_opt = optimizer(case)
+        fresh = construct(target, fresh_opt, case)
+        fresh_opt.load_state_dict(opt_saved)
+        fresh.load_state_dict(saved)
+        fresh_opt.step()
+        got = _rest(fresh, fresh_opt, case, half)
+    try:
+        return compare(target, case, got, want, exact, lambda t, g: abs(want[t][g]) or 1.0,
+                       f"restored {how}, the scheduler does not continue identically",
+                       first=half)
+    except Mismatch as exc:
+        exc.script = script(target, case, [
+            *stepping(case, half),
+            "saved, opt_saved = sched.state_dict(), opt.state_dict()",
+            f"# restore {how}",
+            "fresh_opt, fresh = build()",
+            "fresh_opt.load_state_dict(opt_saved)",
+            "fresh.load_state_dict(saved)",
+            "fresh_opt.step()",
+            f"for i in range({half}, {exc.step}):",
+            "    sched.step(metrics[i]); fresh.step(metrics[i])" if case.metrics is not None
+            else "    sched.step(); fresh.step()",
+            f"print('original', opt.param_groups[{exc.group}]['lr'], "
+            f"'restored', fresh_opt.param_groups[{exc.group}]['lr'])",
+        ])
+        raise
+
+
+@check("state_dict.no_optimizer")
+def no_optimizer(target: Target, case: Case) -> None:
+    """state_dict() holds no optimizer and no scheduler object, at any depth."""
+    from torch.optim import Optimizer
+    from torch.optim.lr_scheduler import LRScheduler
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched, _, half = _prefix(target, case)
+    found = _find(sched.state_dict(), (Optimizer, LRScheduler))
+    if found:
+        raise Mismatch(f"state_dict() holds {found}: it cannot be loaded with weights_only=True "
+                       "and pins the optimizer", actual=found,
+                       script=script(target, case, [*stepping(case, half),
+                                                    "print(sched.state_dict())"]))
+
+
+@check("state_dict.snapshot")
+def snapshot(target: Target, case: Case) -> None:
+    """A state_dict() taken earlier is not changed by later steps."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched, opt, half = _prefix(target, case)
+        taken = sched.state_dict()
+        frozen = pickle.dumps(copy.deepcopy(taken))
+        _rest(sched, opt, case, half)
+    if pickle.dumps(taken) != frozen:
+        changed = sorted(k for k in taken if pickle.dumps(taken[k]) !=
+                         pickle.dumps(pickle.loads(frozen)[k])) if isinstance(taken, dict) else []
+        raise Mismatch(f"later steps changed a state_dict() taken at step {half}: "
+                       f"key(s) {changed or '?'} alias the scheduler's live state",
+                       step=half, actual=changed,
+                       script=script(target, case, [*stepping(case, half),
+                                                    "sd = sched.state_dict()",
+                                                    "before = repr(sd)", "sched.step()",
+                                                    "print(before == repr(sd))"]))
+
+
+@check("state_dict.roundtrip")
+def roundtrip(target: Target, case: Case) -> float:
+    """Restored in memory on a fresh optimizer (its state loaded too), it continues identically."""
+    return _continues(target, case, copy.deepcopy, "in memory")
+
+
+@check("state_dict.pickle_roundtrip")
+def pickle_roundtrip(target: Target, case: Case) -> float:
+    """Restored through pickle on a fresh optimizer, it continues identically."""
+    return _continues(target, case, lambda sd: pickle.loads(pickle.dumps(sd)), "through pickle")
+
+
+@check("state_dict.weights_only_roundtrip")
+def weights_only(target: Target, case: Case) -> float:
+    """Restored through torch.save + torch.load(weights_only=True), it continues identically."""
+    import torch
+
+    def through_torch(sd: Any) -> Any:
+        buf = io.BytesIO()
+        torch.save(sd, buf)
+        buf.seek(0)
+        try:
+            return torch.load(buf, weights_only=True)
+        except Exception as exc:
+            raise Mismatch(
+                "torch.load(weights_only=True) refuses the state_dict: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                script=script(target, case, [
+                    "import io", "buf = io.BytesIO()", "torch.save(sched.state_dict(), buf)",
+                    "buf.seek(0)", "torch.load(buf, weights_only=True)"])) from None
+
+    return _continues(target, case, through_torch, "through torch.save/weights_only load")

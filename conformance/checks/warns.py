@@ -1,0 +1,121 @@
+"""Family 4, step ordering and warnings: silent in correct use; the installed torch's texts
+for scheduler-before-optimizer, an overridden optimizer.step, and step(epoch)."""
+
+from __future__ import annotations
+
+import functools
+import types
+import warnings
+from typing import Any
+
+from conformance.catalogue import check
+from conformance.harness import Case, Mismatch, advance, construct, optimizer, script
+from conformance.targets import Target
+
+
+@functools.cache
+def torch_texts() -> dict[str, str]:
+    """The warning texts of the installed torch, provoked on its own StepLR."""
+    import torch
+    from torch.optim import lr_scheduler
+
+    def provoke(action: str) -> str:
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            sched = lr_scheduler.StepLR(opt, step_size=1)
+            if action == "override":
+                opt.step = types.MethodType(type(opt).step, opt)  # type: ignore[method-assign]
+                opt.step()
+            sched.step()
+        return str(caught[0].message) if caught else ""
+
+    return {
+        "order": provoke("order"),
+        "override": provoke("override"),
+        "epoch": lr_scheduler.EPOCH_DEPRECATION_WARNING,
+    }
+
+
+def _record(fn: Any) -> list[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    return list(caught)
+
+
+def _texts(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [f"{w.category.__name__}: {w.message}" for w in caught]
+
+
+@check("warnings.silent_in_correct_use")
+def silent(target: Target, case: Case) -> None:
+    """Building the target and calling optimizer.step() before each step() warns nothing."""
+    opt = optimizer(case)
+    state: dict[str, Any] = {}
+
+    def use() -> None:
+        state["sched"] = construct(target, opt, case)
+        for i in range(case.steps):
+            opt.step()
+            advance(state["sched"], case, i)
+
+    caught = _record(use)
+    if caught:
+        raise Mismatch(
+            f"correct use warned {len(caught)} time(s); first: {_texts(caught)[0]}",
+            actual=_texts(caught), expected=[],
+            script=script(target, case, [
+                "import warnings", "warnings.simplefilter('error')",
+                f"for i in range({case.steps}):", "    opt.step()",
+                "    sched.step(metrics[i])" if case.metrics is not None else "    sched.step()",
+            ]))
+
+
+def _expect_once(target: Target, case: Case, key: str, caught: list[warnings.WarningMessage],
+                 body: list[str]) -> None:
+    want = torch_texts()[key]
+    hits = [w for w in caught if str(w.message) == want and issubclass(w.category, UserWarning)]
+    if len(hits) != 1:
+        raise Mismatch(
+            f"expected the installed torch's warning exactly once, got {len(hits)}; "
+            f"expected: UserWarning: {want[:90]}...; seen: {_texts(caught) or 'no warning'}",
+            expected=want, actual=_texts(caught),
+            script=script(target, case, ["import warnings", "warnings.simplefilter('always')",
+                                         *body]))
+
+
+@check("warnings.step_before_optimizer", "order_warns")
+def order(target: Target, case: Case) -> None:
+    """Calling step() before any optimizer.step() warns once, with torch's text."""
+    opt = optimizer(case)
+    caught = _record(lambda: construct(target, opt, case).step())
+    _expect_once(target, case, "order", caught, ["sched.step()"])
+
+
+@check("warnings.optimizer_step_overridden", "order_warns")
+def overridden(target: Target, case: Case) -> None:
+    """Replacing optimizer.step after construction makes the first step() warn, with torch's text."""
+    opt = optimizer(case)
+
+    def use() -> None:
+        sched = construct(target, opt, case)
+        opt.step = types.MethodType(type(opt).step, opt)  # type: ignore[method-assign]
+        opt.step()
+        sched.step()
+
+    _expect_once(target, case, "override", _record(use), [
+        "import types", "opt.step = types.MethodType(type(opt).step, opt)", "opt.step()",
+        "sched.step()"])
+
+
+@check("warnings.epoch_deprecated", "epoch_warns")
+def epoch(target: Target, case: Case) -> None:
+    """step(epoch) warns with torch's epoch deprecation text."""
+    opt = optimizer(case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sched = construct(target, opt, case)
+        opt.step()
+    _expect_once(target, case, "epoch", _record(lambda: sched.step(max(case.steps, 1))),
+                 ["opt.step()", f"sched.step({max(case.steps, 1)})"])

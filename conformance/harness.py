@@ -1,0 +1,192 @@
+"""Build an optimizer and a target scheduler from a drawn case, step it, and write a
+reproducer script for what was seen."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from conformance.lambdas import Lam
+from conformance.specs import Sub
+from conformance.targets import Target
+
+
+class Mismatch(AssertionError):
+    """A check's failure: what was expected, what was seen, where, and how to reproduce it."""
+
+    def __init__(self, message: str, *, step: int | None = None, group: int | None = None,
+                 expected: Any = None, actual: Any = None, ulps: float | None = None,
+                 script: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.step = step
+        self.group = group
+        self.expected = expected
+        self.actual = actual
+        self.ulps = ulps
+        self.script = script
+
+
+@dataclass
+class Case:
+    """One drawn example: group lrs, constructor arguments, step count, metrics, optimizer."""
+
+    lrs: list[float]
+    args: dict[str, Any]
+    steps: int
+    metrics: list[float] | None = None
+    optim: str = "sgd"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (f"Case(lrs={self.lrs!r}, args={self.args!r}, steps={self.steps}, "
+                f"optim={self.optim!r}" + (f", metrics={self.metrics!r}" if self.metrics else "")
+                + ")")
+
+
+def optimizer(case: Case) -> torch.optim.Optimizer:
+    """An optimizer with one param group per drawn lr (a float lr each)."""
+    groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": lr} for lr in case.lrs]
+    if case.optim == "adam":
+        return torch.optim.Adam(groups, lr=case.lrs[0])
+    return torch.optim.SGD(groups, lr=case.lrs[0], momentum=0.9)
+
+
+def materialize(value: Any, opt: torch.optim.Optimizer) -> Any:
+    """Sub descriptions -> torch schedulers built on `opt` (in order, as a user would)."""
+    if isinstance(value, Sub):
+        from torch.optim import lr_scheduler
+
+        return getattr(lr_scheduler, value.name)(opt, **value.args)
+    if isinstance(value, list) and value and all(isinstance(v, Sub) for v in value):
+        return [materialize(v, opt) for v in value]
+    return value
+
+
+def construct(target: Target, opt: torch.optim.Optimizer, case: Case, **extra: Any) -> Any:
+    """The target built on `opt` with the case's arguments (sub-schedulers built first)."""
+    args = {k: materialize(v, opt) for k, v in case.args.items()}
+    args.update(extra)
+    if takes_optimizer_by_name(target.obj):
+        return target.obj(optimizer=opt, **args)
+    return target.obj(opt, **args)
+
+
+def takes_optimizer_by_name(obj: Any) -> bool:
+    """True for constructors like ChainedScheduler(schedulers, optimizer=None), whose first
+    parameter is not the optimizer."""
+    try:
+        params = list(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return False
+    return bool(params) and params[0] != "optimizer" and "optimizer" in params
+
+
+def group_lrs(opt: torch.optim.Optimizer) -> list[float]:
+    return [float(g["lr"]) for g in opt.param_groups]
+
+
+def advance(sched: Any, case: Case, i: int) -> None:
+    """One scheduler step: with the i-th metric for metric-driven schedules."""
+    if case.metrics is not None:
+        sched.step(case.metrics[i])
+    else:
+        sched.step()
+
+
+def run(target: Target, case: Case) -> tuple[Any, torch.optim.Optimizer, list[list[float]]]:
+    """Build, then step `case.steps` times; the group lrs after construction and each step."""
+    opt = optimizer(case)
+    sched = construct(target, opt, case)
+    seen = [group_lrs(opt)]
+    opt.step()
+    for i in range(case.steps):
+        advance(sched, case, i)
+        seen.append(group_lrs(opt))
+    return sched, opt, seen
+
+
+def quiet_run(target: Target, case: Case) -> tuple[Any, torch.optim.Optimizer, list[list[float]]]:
+    """`run` with warnings silenced (for checks that are not about warnings)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run(target, case)
+
+
+# -- reproducers ------------------------------------------------------------------------
+def _code(value: Any) -> str:
+    if isinstance(value, Sub):
+        args = ", ".join(f"{k}={_code(v)}" for k, v in value.args.items())
+        return f"lr_scheduler.{value.name}(opt, {args})"
+    if isinstance(value, Lam):
+        return f"Lam({value.kind!r}, {value.a!r})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_code(v) for v in value) + "]"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"float({str(value)!r})"
+    return repr(value)
+
+
+def _import_line(target: Target) -> str:
+    module, _, attr = target.path.partition(":")
+    return f"from {module} import {attr.split('.')[0]}"
+
+
+def script(target: Target, case: Case, body: Sequence[str]) -> str:
+    """A copy-paste script: `build()` makes the case's optimizer and target, then `body`."""
+    attr = target.path.partition(":")[2]
+    groups = ", ".join(
+        f'{{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": {lr!r}}}' for lr in case.lrs
+    )
+    optim = ("torch.optim.Adam(groups)" if case.optim == "adam"
+             else "torch.optim.SGD(groups, lr=0.1, momentum=0.9)")
+    args = ", ".join(f"{k}={_code(v)}" for k, v in case.args.items())
+    opt_arg = "optimizer=opt" if takes_optimizer_by_name(target.obj) else "opt"
+    lines = ["import torch", "from torch.optim import lr_scheduler  # noqa: F401",
+             _import_line(target)]
+    if "Lam(" in repr(case.args):
+        lines.append("from conformance.lambdas import Lam")
+    lines += [
+        "",
+        "def build(**extra):",
+        f"    groups = [{groups}]",
+        f"    opt = {optim}",
+        f"    return opt, {attr}({opt_arg}{', ' if args else ''}{args}, **extra)",
+        "",
+        "opt, sched = build()",
+    ]
+    if case.metrics is not None:
+        lines.append(f"metrics = {case.metrics!r}")
+    lines += list(body)
+    return "\n".join(lines)
+
+
+def stepping(case: Case, steps: int) -> list[str]:
+    """Script lines that step the scheduler as `run` does, `steps` times."""
+    call = "sched.step(metrics[i])" if case.metrics is not None else "sched.step()"
+    return ["opt.step()", f"for i in range({steps}):", f"    {call}"]
+
+
+def trajectory_script(target: Target, case: Case, step: int, group: int,
+                      expected: float) -> str:
+    """Reproducer of a wrong lr at `step` in `group`."""
+    return script(target, case, [
+        *stepping(case, step),
+        f'print("step {step}, group {group}: expected", {expected!r}, '
+        f'"got", opt.param_groups[{group}]["lr"])',
+    ])
+
+
+def accepts(obj: Any, name: str) -> bool:
+    """Whether a callable takes a keyword argument `name`."""
+    try:
+        params = inspect.signature(obj).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())

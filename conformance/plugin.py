@@ -1,0 +1,221 @@
+"""The pytest plugin: `pytest --scheduler MODULE:ATTR` runs the check catalogue on ATTR.
+
+Silent unless a target is named (option, else CONFORMANCE_SCHEDULER, else the
+`conformance_scheduler` ini key): a plain `pytest` in another project is unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+
+from conformance.harness import Mismatch
+from conformance.report import Recorder
+from conformance.targets import Target, UsageFault, build_targets
+
+settings.register_profile("dev", max_examples=15, deadline=None)
+settings.register_profile(
+    "ci", max_examples=50, deadline=None, derandomize=True, database=None, print_blob=False,
+)
+settings.register_profile("thorough", max_examples=500, deadline=None)
+
+_TARGETS = pytest.StashKey[list[Target]]()
+_RECORDER = pytest.StashKey[Recorder]()
+XFAIL_LINE = re.compile(r"^(?:\[(?P<label>[^\]]+)\]\s+)?(?P<id>[a-z0-9_]+\.[a-z0-9_]+)\s*(?:#\s*(?P<reason>.*))?$")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "LR scheduler conformance suite")
+    group.addoption("--scheduler", action="append", default=[], metavar="MODULE[:ATTR]",
+                    help="scheduler class or factory to check (repeatable); 'torch' for every "
+                         "torch built-in; MODULE alone for every scheduler in it with a spec")
+    group.addoption("--spec", action="append", default=[], metavar="NAME",
+                    help="reference schedule to check the target against (torch class name, "
+                         "or CosineAnnealingWarmupRestarts, LinearAnnealingLR, "
+                         "GradualWarmupScheduler)")
+    group.addoption("--scheduler-kwargs", default=None, metavar="JSON",
+                    help="constructor arguments to fix, as a JSON object (the rest are drawn)")
+    group.addoption("--conformance-report", default=None, metavar="PATH",
+                    help="write a JSON report there (and a Markdown table next to it)")
+    group.addoption("--conformance-xfails", default=None, metavar="FILE",
+                    help="known failures, one 'check-id  # reason' a line")
+    parser.addini("conformance_scheduler", "default --scheduler target(s)", type="args",
+                  default=[])
+
+
+def named_targets(config: pytest.Config) -> list[str]:
+    """The targets named by option, else environment variable, else ini key."""
+    given_opt: list[str] = config.getoption("scheduler") or []
+    if given_opt:
+        return given_opt
+    env = os.environ.get("CONFORMANCE_SCHEDULER", "").split()
+    if env:
+        return env
+    return list(config.getini("conformance_scheduler"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("help", False) or config.getoption("version", False):
+        return
+    names = named_targets(config)
+    if not names:
+        if config.getoption("spec") or config.getoption("scheduler_kwargs"):
+            raise pytest.UsageError(
+                "--spec and --scheduler-kwargs need a target: add --scheduler MODULE:ATTR")
+        return
+    try:
+        targets = build_targets(names, config.getoption("spec"),
+                                config.getoption("scheduler_kwargs"))
+        xfails = read_xfails(config.getoption("conformance_xfails"))
+    except UsageFault as exc:
+        raise pytest.UsageError(str(exc)) from None
+    import conformance.checks  # noqa: F401  (registers the catalogue)
+
+    config.stash[_TARGETS] = targets
+    recorder = config.stash[_RECORDER] = Recorder(targets, xfails)
+    config.pluginmanager.register(recorder, "conformance-recorder")
+    if config.getoption("hypothesis_profile", None) is None:
+        settings.load_profile("ci")
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        # No test path given: run the catalogue only, not the tests of the current directory.
+        config.args = []
+
+
+def read_xfails(path: str | None) -> dict[tuple[str | None, str], str]:
+    """Parse the xfails file: {(label or None, check id): reason}."""
+    from conformance.catalogue import CHECKS
+
+    if not path:
+        return {}
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageFault(f"--conformance-xfails: cannot read {path!r} ({exc.strerror})") from None
+    out: dict[tuple[str | None, str], str] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        match = XFAIL_LINE.match(line)
+        if not match:
+            raise UsageFault(
+                f"--conformance-xfails {path}:{number}: malformed line {raw!r}; expected "
+                "'check-id  # reason' or '[Target] check-id  # reason'")
+        if match["id"] not in CHECKS:
+            raise UsageFault(
+                f"--conformance-xfails {path}:{number}: unknown check id {match['id']!r}; "
+                "see --conformance-report or README for the ids")
+        out[(match["label"], match["id"])] = (match["reason"] or "").strip()
+    return out
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    targets = config.stash.get(_TARGETS, None)
+    if not targets:
+        return
+    from conformance.catalogue import CHECKS, missing
+
+    recorder = config.stash[_RECORDER]
+    for target in targets:
+        for check in CHECKS.values():
+            if missing(check, target):
+                continue
+            name = f"[{target.label}] {check.id}"
+            item = CheckItem.from_parent(session, name=name, nodeid=name, target=target,
+                                         check=check)
+            reason = recorder.xfail_reason(target, check)
+            if reason is not None:
+                item.add_marker(pytest.mark.xfail(reason=reason or "known failure",
+                                                  strict=False))
+            items.append(item)
+
+
+class CheckItem(pytest.Item):
+    """One check run on one target."""
+
+    def __init__(self, *, target: Target, check: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target = target
+        self.check = check
+        self.worst: float | None = None
+        self.failure: Mismatch | None = None
+
+    def runtest(self) -> None:
+        from conformance.catalogue import cases
+
+        check, target = self.check, self.target
+
+        def body(case: Any) -> None:
+            worst = check.func(target, case)
+            if worst is not None:
+                self.worst = max(self.worst or 0.0, worst)
+
+        if check.once:
+            body(None)
+            return
+        current = settings()
+        run = settings(
+            current, deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                   HealthCheck.filter_too_much],
+            phases=[p for p in current.phases if p is not Phase.explain],
+        )(given(cases(target))(body))
+        try:
+            run()
+        except Mismatch as exc:
+            self.failure = exc
+            raise
+
+    def _traceback_filter(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
+        # Show the target's frames, not pytest's, pluggy's, Hypothesis's or the suite's.
+        hidden = ("_pytest", "pluggy", "hypothesis", os.sep + "conformance" + os.sep)
+        tb = excinfo.traceback.filter(
+            lambda entry: not any(h in str(entry.path) for h in hidden))
+        return tb or excinfo.traceback[-1:]
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: Any = None) -> str:
+        exc = excinfo.value
+        head = f"[{self.target.label}] {self.check.id}: {self.check.contract}"
+        if isinstance(exc, Mismatch):
+            text = f"{head}\n  {exc.message}"
+            if exc.script:
+                text += "\n\nReproducer (paste into python):\n" + exc.script
+            return text
+        tb = str(super().repr_failure(excinfo, style="short"))
+        return f"{head}\n  the target raised {type(exc).__name__}: {exc}\n\n{tb}"
+
+    def reportinfo(self) -> tuple[Any, int | None, str]:
+        return self.path, None, self.name
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    outcome = yield
+    if isinstance(item, CheckItem) and call.when == "call":
+        report = outcome.get_result()
+        exc = call.excinfo.value if call.excinfo else None
+        report.user_properties.append(
+            ("conformance", Recorder.details(item.target, item.check, item.worst, exc)))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    recorder = config.stash.get(_RECORDER, None)
+    if recorder is None:
+        return
+    recorder.finish()
+    terminalreporter.section("conformance summary")
+    for line in recorder.summary_lines():
+        terminalreporter.write_line(line)
+    path = config.getoption("conformance_report")
+    if path:
+        written = recorder.write(Path(path), settings())
+        terminalreporter.write_line(f"report: {', '.join(str(p) for p in written)}")

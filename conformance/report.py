@@ -1,0 +1,188 @@
+"""Outcomes per target and check: the terminal summary and the JSON/Markdown report."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from conformance.targets import Target
+
+
+class Outcome(str, Enum):
+    """How one check ended on one target."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    XFAILED = "xfailed"
+    STALE = "stale-xfail"
+    SKIPPED = "skipped"
+
+    @staticmethod
+    def of(report: Any) -> Outcome:
+        listed = hasattr(report, "wasxfail")
+        if report.passed:
+            return Outcome.STALE if listed else Outcome.PASSED
+        if report.skipped:
+            return Outcome.XFAILED if listed else Outcome.SKIPPED
+        return Outcome.FAILED
+
+
+@dataclass
+class Row:
+    """One check on one target."""
+
+    check: str
+    contract: str
+    outcome: Outcome
+    worst_ulps: float | None = None
+    reason: str = ""
+    step: int | None = None
+    group: int | None = None
+    expected: Any = None
+    actual: Any = None
+    reproducer: str = ""
+
+
+@dataclass
+class Recorder:
+    """Collects rows during the run; writes the summary and the report at the end."""
+
+    targets: list[Target]
+    xfails: dict[tuple[str | None, str], str]
+    rows: dict[str, list[Row]] = field(default_factory=dict)
+
+    def xfail_reason(self, target: Target, check: Any) -> str | None:
+        for key in ((target.label, check.id), (target.path, check.id), (None, check.id)):
+            if key in self.xfails:
+                return self.xfails[key]
+        return None
+
+    @staticmethod
+    def details(target: Target, check: Any, worst: float | None,
+                exc: BaseException | None) -> dict[str, Any]:
+        """What a report carries about one check (plain data: it crosses xdist)."""
+        out: dict[str, Any] = {"target": target.label, "check": check.id, "worst_ulps": worst}
+        if exc is not None:
+            out["reason"] = str(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
+            for key in ("step", "group", "expected", "actual"):
+                value = getattr(exc, key, None)
+                out[key] = value if isinstance(value, (int, float, str, type(None))) else repr(value)
+            out["reproducer"] = getattr(exc, "script", "")
+            if getattr(exc, "ulps", None) is not None:
+                out["worst_ulps"] = exc.ulps  # type: ignore[attr-defined]
+        return out
+
+    def record(self, details: dict[str, Any], outcome: Outcome) -> None:
+        from conformance.catalogue import CHECKS
+
+        check = CHECKS[details["check"]]
+        row = Row(check.id, check.contract, outcome, details.get("worst_ulps"))
+        for key in ("reason", "step", "group", "expected", "actual", "reproducer"):
+            if key in details:
+                setattr(row, key, details[key])
+        target = next(t for t in self.targets if t.label == details["target"])
+        if outcome in (Outcome.XFAILED, Outcome.STALE):
+            row.reason = self.xfail_reason(target, check) or row.reason
+        self.rows.setdefault(target.label, []).append(row)
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        """Hook: record every check's outcome from its report (also under xdist)."""
+        for key, details in report.user_properties:
+            if key == "conformance" and report.when == "call":
+                self.record(details, Outcome.of(report))
+
+    def finish(self) -> None:
+        """Add the not-applicable rows, and order rows as the catalogue is."""
+        from conformance.catalogue import CHECKS, REASONS, missing
+
+        order = list(CHECKS)
+        for target in self.targets:
+            rows = self.rows.setdefault(target.label, [])
+            have = {r.check for r in rows}
+            for check in CHECKS.values():
+                lacking = missing(check, target)
+                if lacking and check.id not in have:
+                    why = "; ".join(REASONS.get(f, f"needs {f}") for f in lacking)
+                    rows.append(Row(check.id, check.contract, Outcome.SKIPPED, reason=why))
+            rows.sort(key=lambda r: order.index(r.check))
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        for target in self.targets:
+            rows = self.rows.get(target.label, [])
+            count = {o: sum(r.outcome is o for r in rows) for o in Outcome}
+            spec = target.spec.name if target.spec else "no spec"
+            lines.append(
+                f"{target.label} ({spec}): {count[Outcome.PASSED]} passed, "
+                f"{count[Outcome.FAILED]} failed, {count[Outcome.XFAILED]} xfailed, "
+                f"{count[Outcome.SKIPPED]} not applicable"
+                + (f", {count[Outcome.STALE]} stale xfail" if count[Outcome.STALE] else ""))
+            for row in rows:
+                if row.outcome is Outcome.FAILED:
+                    where = f" at step {row.step}" if row.step is not None else ""
+                    where += f", group {row.group}" if row.group is not None else ""
+                    lines.append(f"  FAILED {row.check}{where}: {row.reason.splitlines()[0]}")
+                elif row.outcome is Outcome.STALE:
+                    lines.append(f"  STALE xfail {row.check}: it passes now; remove the entry")
+        return lines
+
+    def as_json(self, hyp: Any) -> dict[str, Any]:
+        import torch
+
+        return {
+            "schema": 1,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "hypothesis": {"profile": _profile_name(hyp), "max_examples": hyp.max_examples,
+                           "derandomize": hyp.derandomize},
+            "targets": [
+                {
+                    "label": t.label,
+                    "path": t.path,
+                    "spec": t.spec.name if t.spec else None,
+                    "fixed_kwargs": {k: repr(v) for k, v in t.fixed.items()},
+                    "checks": [
+                        {k: (v.value if isinstance(v, Outcome) else v)
+                         for k, v in vars(r).items()}
+                        for r in self.rows.get(t.label, [])
+                    ],
+                }
+                for t in self.targets
+            ],
+        }
+
+    def write(self, path: Path, hyp: Any) -> list[Path]:
+        data = self.as_json(hyp)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2, default=repr) + "\n", encoding="utf-8")
+        md = path.with_suffix(".md")
+        md.write_text(markdown(data), encoding="utf-8")
+        return [path, md]
+
+
+def _profile_name(hyp: Any) -> str:
+    from hypothesis import settings
+
+    current = getattr(settings, "_current_profile", None)
+    return str(current) if current else "default"
+
+
+def markdown(data: dict[str, Any]) -> str:
+    """The report as Markdown tables, one per target."""
+    out = [f"# Conformance report (torch {data['torch']}, "
+           f"profile {data['hypothesis']['profile']})", ""]
+    for t in data["targets"]:
+        out += [f"## {t['label']} (spec: {t['spec'] or 'none'})", "",
+                "| check | outcome | max error (ulps) | detail |", "|---|---|---|---|"]
+        for c in t["checks"]:
+            worst = "" if c["worst_ulps"] is None else f"{c['worst_ulps']:.3g}"
+            detail = (c["reason"] or "").splitlines()[0] if c["reason"] else ""
+            out.append(f"| {c['check']} | {c['outcome']} | {worst} | {detail.replace('|', '/')} |")
+        out.append("")
+    return "\n".join(out)
