@@ -26,7 +26,8 @@ settings.register_profile("thorough", max_examples=500, deadline=None)
 
 _TARGETS = pytest.StashKey[list[Target]]()
 _RECORDER = pytest.StashKey[Recorder]()
-XFAIL_LINE = re.compile(r"^(?:\[(?P<label>[^\]]+)\]\s+)?(?P<id>[a-z0-9_]+\.[a-z0-9_]+)\s*(?:#\s*(?P<reason>.*))?$")
+XFAIL_LINE = re.compile(
+    r"^(?:\[(?P<label>[^\]]+)\]\s+)?(?P<id>[a-z0-9_]+\.[a-z0-9_]+)\s*(?:#\s*(?P<reason>.*))?$")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,14 +69,14 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 "--spec and --scheduler-kwargs need a target: add --scheduler MODULE:ATTR")
         return
+    import conformance.checks  # noqa: F401  (registers the catalogue)
+
     try:
         targets = build_targets(names, config.getoption("spec"),
                                 config.getoption("scheduler_kwargs"))
         xfails = read_xfails(config.getoption("conformance_xfails"))
     except UsageFault as exc:
         raise pytest.UsageError(str(exc)) from None
-    import conformance.checks  # noqa: F401  (registers the catalogue)
-
     config.stash[_TARGETS] = targets
     recorder = config.stash[_RECORDER] = Recorder(targets, xfails)
     config.pluginmanager.register(recorder, "conformance-recorder")

@@ -71,7 +71,8 @@ class Recorder:
             out["reason"] = str(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
             for key in ("step", "group", "expected", "actual"):
                 value = getattr(exc, key, None)
-                out[key] = value if isinstance(value, (int, float, str, type(None))) else repr(value)
+                plain = isinstance(value, (int, float, str, type(None)))
+                out[key] = value if plain else repr(value)
             out["reproducer"] = getattr(exc, "script", "")
             if getattr(exc, "ulps", None) is not None:
                 out["worst_ulps"] = exc.ulps  # type: ignore[attr-defined]

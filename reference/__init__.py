@@ -7,5 +7,19 @@ class. See docs/spec.md for the formulas and their derivations.
 from reference import composite, cosine, cyclic, linear, plateau, steps, swa, warmup
 from reference.base import SCHEDULES, Param, Schedule, State, make, ulps
 
-__all__ = ["SCHEDULES", "Param", "Schedule", "State", "make", "ulps",
-           "composite", "cosine", "cyclic", "linear", "plateau", "steps", "swa", "warmup"]
+__all__ = [
+           "SCHEDULES",
+           "Param",
+           "Schedule",
+           "State",
+           "composite",
+           "cosine",
+           "cyclic",
+           "linear",
+           "make",
+           "plateau",
+           "steps",
+           "swa",
+           "ulps",
+           "warmup",
+]

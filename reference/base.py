@@ -327,7 +327,7 @@ class Schedule:
             return [self.lr(e) for e in range(steps + 1)]
         return self.trajectory(steps)
 
-    def bound(self, steps: int) -> list[list[float]]:
+    def bound(self, steps: int, ref: list[list[float]] | None = None) -> list[list[float]]:
         """First-order bound on |recurrence - closed form| after each step, per group.
 
         With d_t = lr_t - floor, a step scales d by r_t = d_t / d_{t-1} and adds a relative
@@ -335,7 +335,7 @@ class Schedule:
             E_t = |r_t| E_{t-1} + U kappa(t) |d_t| + 2 U |lr_t|
         (r_t = 1 where d_{t-1} = 0, a branch that adds a term instead of scaling).
         """
-        ref = self.reference(steps)
+        ref = self.reference(steps) if ref is None else ref
         floors = self.floor()
         out: list[list[float]] = []
         errs = [2 * U * abs(v) for v in ref[0]]
@@ -357,7 +357,7 @@ class Schedule:
         below the closed form's tolerance."""
         ref = self.reference(steps)
         out = []
-        for t, row in enumerate(self.bound(steps)):
+        for t, row in enumerate(self.bound(steps, ref)):
             scale = self.scale(ref[t])
             out.append([max(SAFETY * e, self.closed_ulps(t) * ulp(s))
                         for e, s in zip(row, scale, strict=True)])

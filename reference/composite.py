@@ -1,7 +1,7 @@
 """Schedules built from other reference schedules: SequentialLR and ChainedScheduler.
 
 Sub-schedules are given as (name, params) pairs and built with the composite's base_lrs,
-as torch builds them on the same optimizer. Formulas and derivations: docs/spec/composite.md.
+as torch builds them on the same optimizer. Formulas and derivations: docs/spec.md.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class SequentialLR(Schedule):
         """The last sub's floor: where the schedule ends up."""
         return self.subs[-1].floor()
 
-    def bound(self, steps: int) -> list[list[float]]:
+    def bound(self, steps: int, ref: list[list[float]] | None = None) -> list[list[float]]:
         """Each segment's error is its sub's own bound at the sub's epoch: a restart starts
         afresh from the closed form, and each sub's error model has its own floor."""
         where = [self._locate(t) for t in range(steps + 1)]
@@ -178,7 +178,7 @@ class ChainedScheduler(Schedule):
         epoch = int(state.epoch) + 1
         return replace(state, epoch=epoch, lrs=tuple(self.recur(epoch, state.lrs)))
 
-    def bound(self, steps: int) -> list[list[float]]:
+    def bound(self, steps: int, ref: list[list[float]] | None = None) -> list[list[float]]:
         """Carry the error through each sub's step against that sub's floor: scaled by the
         step's ratio of distances to the floor, plus U kappa times the new distance. A
         closed-form step (not chainable) replaces the error with its closed-form tolerance.

@@ -2,7 +2,7 @@
 odd-period branch), CosineAnnealingWarmRestarts (SGDR) and the third-party
 CosineAnnealingWarmupRestarts (seed 000).
 
-Formulas and derivations: docs/spec/cosine.md.
+Formulas and derivations: docs/spec.md.
 """
 
 from __future__ import annotations

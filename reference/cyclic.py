@@ -2,7 +2,7 @@
 
 Both are closed forms in last_epoch (one step per batch) and ignore the groups' lrs at
 construction: CyclicLR starts at base_lr, OneCycleLR at max_lr / div_factor.
-Formulas and derivations: docs/spec/cyclic.md.
+Formulas and derivations: docs/spec.md.
 """
 
 from __future__ import annotations

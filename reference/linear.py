@@ -2,7 +2,7 @@
 PolynomialLR.
 
 All three multiply the base lr by a factor of the epoch, so the recurrence's fixed point is 0.
-Formulas and derivations: docs/spec/linear.md.
+Formulas and derivations: docs/spec.md.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ class LinearLR(Schedule):
         return [lr * ratio for lr in lrs]
 
     def kappa(self, epoch: int) -> float:
-        """Conditioning of 1 + q, q = (f - s) / D, D = T c_{e-1} (docs/spec/linear.md).
+        """Conditioning of 1 + q, q = (f - s) / D, D = T c_{e-1} (docs/spec.md).
 
         D's terms T s and (e - 1)(f - s) round with absolute error U (T s + 2 (e - 1)|f - s|),
         so D has relative error that over D, plus one rounding; q adds 3 (f - s, the

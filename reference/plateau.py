@@ -1,6 +1,6 @@
 """ReduceLROnPlateau: a state machine driven by a metric, with no closed form.
 
-Formulas and the state's fields: docs/spec/plateau.md.
+Formulas and the state's fields: docs/spec.md.
 """
 
 from __future__ import annotations

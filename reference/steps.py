@@ -3,7 +3,7 @@ ExponentialLR.
 
 Every one scales the group's lr by a product of factors, so its recurrence's fixed point is 0
 and each step's error is relative to the lr itself. Formulas and derivations:
-docs/spec/steps.md.
+docs/spec.md.
 """
 
 from __future__ import annotations

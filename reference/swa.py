@@ -2,7 +2,7 @@
 
 Closed form lr_e = swa_lr * alpha_e + base_lr * (1 - alpha_e); the recurrence recovers the
 lr it anneals from out of the group's current lr, so its fixed point is swa_lr. Formulas and
-derivations: docs/spec/swa.md.
+derivations: docs/spec.md.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ class SWALR(Schedule):
 
     def _step_error(self, epoch: int) -> tuple[float, list[float]]:
         """(ratio r of distances to swa_lr, absolute error in units of U per group) of the
-        recurrence step to `epoch` (docs/spec/swa.md).
+        recurrence step to `epoch` (docs/spec.md).
 
         A step maps lr - swa to (lr - swa)(1 - alpha)/(1 - alpha'), so incoming errors scale by
         r = (1 - a)/(1 - a'). Recovering b rounds alpha' swa and lr - alpha' swa (U (|alpha'
@@ -117,7 +117,7 @@ class SWALR(Schedule):
         worst = max((ws * spread + 5 * wb for ws, wb in self._weights), default=0.0)
         return worst + 4 / (1 - now) + 4 / (1 - prev)
 
-    def bound(self, steps: int) -> list[list[float]]:
+    def bound(self, steps: int, ref: list[list[float]] | None = None) -> list[list[float]]:
         """Schedule.bound with the step's exact ratio r and absolute error from `_step_error`:
         the distance to swa_lr is often a rounding error (b = swa_lr, or the end of
         annealing), where ratios of computed distances are noise."""

@@ -1,7 +1,7 @@
 """Two third-party warmup schedules, per SPEC-RULINGS.md: LinearAnnealingLR (seed 002) and
 GradualWarmupScheduler (seed 004, ildoonet's `warmup-scheduler`).
 
-Formulas: docs/spec/warmup.md.
+Formulas: docs/spec.md.
 """
 
 from __future__ import annotations

@@ -48,8 +48,9 @@ def independent(target: Target, case: Case) -> float:
         _, _, single = quiet_run(target, alone)
         mine = [[row[g]] for row in together]
         try:
+            scale = [abs(row[0]) or 1.0 for row in single]
             worst = max(worst, compare(target, alone, mine, single, exact,
-                                       lambda t, gg: abs(single[t][0]) or 1.0,
+                                       lambda t, _g, s=scale: s[t],  # type: ignore[misc]
                                        f"group {g} of {n} differs from a run with it alone"))
         except Mismatch as exc:
             exc.group = g

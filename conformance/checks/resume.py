@@ -23,7 +23,7 @@ def missing_initial_lr(target: Target, case: Case) -> None:
     except Exception as exc:
         raise Mismatch(f"last_epoch={k} without initial_lr raised {type(exc).__name__}: {exc}, "
                        "expected KeyError", actual=type(exc).__name__, expected="KeyError",
-                       script=script(target, case, [f"build(last_epoch={k})"]))
+                       script=script(target, case, [f"build(last_epoch={k})"])) from None
     raise Mismatch(f"last_epoch={k} without initial_lr in the param groups did not raise "
                    "KeyError", expected="KeyError", actual="no error",
                    script=script(target, case, [f"build(last_epoch={k})  # no KeyError"]))

@@ -14,7 +14,14 @@ from typing import Any
 from conformance.catalogue import check
 from conformance.checks.common import compare, exact
 from conformance.harness import (
-    Case, Mismatch, advance, construct, group_lrs, optimizer, script, stepping,
+    Case,
+    Mismatch,
+    advance,
+    construct,
+    group_lrs,
+    optimizer,
+    script,
+    stepping,
 )
 from conformance.targets import Target
 

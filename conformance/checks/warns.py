@@ -95,7 +95,7 @@ def order(target: Target, case: Case) -> None:
 
 @check("warnings.optimizer_step_overridden", "order_warns")
 def overridden(target: Target, case: Case) -> None:
-    """Replacing optimizer.step after construction makes the first step() warn, with torch's text."""
+    """Replacing optimizer.step after construction makes the first step() warn (torch's text)."""
     opt = optimizer(case)
 
     def use() -> None:
