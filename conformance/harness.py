@@ -154,9 +154,12 @@ def script(target: Target, case: Case, body: Sequence[str]) -> str:
         lines.append("from conformance.lambdas import Lam")
     lines += [
         "",
-        "def build(**extra):",
+        "def make_opt():",
         f"    groups = [{groups}]",
-        f"    opt = {optim}",
+        f"    return {optim}",
+        "",
+        "def build(opt=None, **extra):",
+        "    opt = make_opt() if opt is None else opt",
         f"    return opt, {attr}({opt_arg}{', ' if args else ''}{args}, **extra)",
         "",
         "opt, sched = build()",

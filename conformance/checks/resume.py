@@ -1,4 +1,8 @@
-"""Family 6, resume: `last_epoch=k` needs `initial_lr` in every group (KeyError otherwise)."""
+"""Family 6, resume: `last_epoch=k` needs `initial_lr` in every group (KeyError otherwise).
+
+Resuming by `last_epoch` alone is not a contract torch 2.13 keeps: StepLR, MultiStepLR and
+ConstantLR ignore `_is_initial`, so their constructor's step applies a boundary twice. The
+documented restore (construct, then load both state_dicts) is checked by state_dict.*."""
 
 from __future__ import annotations
 
@@ -27,3 +31,4 @@ def missing_initial_lr(target: Target, case: Case) -> None:
     raise Mismatch(f"last_epoch={k} without initial_lr in the param groups did not raise "
                    "KeyError", expected="KeyError", actual="no error",
                    script=script(target, case, [f"build(last_epoch={k})  # no KeyError"]))
+

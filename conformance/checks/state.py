@@ -90,7 +90,9 @@ def _continues(target: Target, case: Case, transport: Callable[[Any], Any], how:
     except Mismatch as exc:
         exc.script = script(target, case, [
             *stepping(case, half),
-            "saved, opt_saved = sched.state_dict(), opt.state_dict()",
+            "import copy",
+            "saved = copy.deepcopy(sched.state_dict())",
+            "opt_saved = copy.deepcopy(opt.state_dict())",
             f"# restore {how}",
             "fresh_opt, fresh = build()",
             "fresh_opt.load_state_dict(opt_saved)",
