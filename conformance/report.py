@@ -48,7 +48,7 @@ class Row:
     reproducer: str = ""
 
 
-@dataclass
+@dataclass(eq=False)  # a pytest plugin object: pluggy keeps plugins in sets, by identity
 class Recorder:
     """Collects rows during the run; writes the summary and the report at the end."""
 

@@ -67,7 +67,12 @@ def test_plain_pytest_in_another_project_is_unchanged(suite: Runner, tmp_path: P
 
 
 def test_named_target_runs_the_catalogue_not_local_tests(suite: Runner, tmp_path: Path) -> None:
-    (tmp_path / "test_theirs.py").write_text("def test_one():\n    assert False\n")
+    # A project layout: tests under testpaths, with a conftest (pytest then builds hook
+    # subsets per directory, which needs hashable plugin objects).
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = theirs\n")
+    (tmp_path / "theirs").mkdir()
+    (tmp_path / "theirs" / "conftest.py").write_text("import pytest\n")
+    (tmp_path / "theirs" / "test_theirs.py").write_text("def test_one():\n    assert False\n")
     done = suite("--scheduler", CLASS, "--hypothesis-profile", "dev", "-q",
                  "--conformance-report", str(tmp_path / "r.json"))
     assert done.returncode == 0, done.stdout[-3000:]
