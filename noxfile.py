@@ -73,7 +73,7 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """pytest-benchmark benchmarks (medians and ratios)."""
     install(session, "[dev]")
-    session.run("pytest", "tests/bench", "--benchmark-only", "-p", "no:xdist",
+    session.run("pytest", "tests/bench", "--benchmark-enable", "--benchmark-only", "-p", "no:xdist",
                 "--benchmark-columns=median,iqr,rounds", *session.posargs)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reference.base import CLOSED_ULPS, Param, Schedule, State, U, register
 
@@ -65,6 +65,16 @@ class CosineAnnealingLR(Schedule):
     def lr(self, epoch: float) -> list[float]:
         """The closed form at `epoch`."""
         return _anneal(self.base_lrs, self.eta_min, _c(epoch, self.T_max))
+
+    def lr_fn(self, group: int) -> Callable[[float], float]:
+        """eta_min + (b - eta_min)(1 + cos(pi e / T_max)) / 2 for one group."""
+        b, m, T = self.base_lrs[group], self.eta_min, self.T_max
+        cos, pi = math.cos, math.pi
+
+        def lr(epoch: float) -> float:
+            return m + (b - m) * (1 + cos(pi * epoch / T)) / 2
+
+        return lr
 
     def closed_ulps(self, epoch: float) -> float:
         """Grows with the cosine's argument: its rounding is ~|pi e / T_max| U."""

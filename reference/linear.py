@@ -7,7 +7,7 @@ Formulas and derivations: docs/spec.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from reference.base import CLOSED_ULPS, Param, Schedule, register
 
@@ -42,6 +42,15 @@ class ConstantLR(Schedule):
         """base_lr * factor before total_iters, base_lr from then on."""
         f = self.factor if epoch < self.total_iters else 1.0
         return [b * f for b in self.base_lrs]
+
+    def lr_fn(self, group: int) -> Callable[[float], float]:
+        """base_lr * factor before total_iters, base_lr from then on, for one group."""
+        b, factor, total = self.base_lrs[group], self.factor, self.total_iters
+
+        def lr(epoch: float) -> float:
+            return b * (factor if epoch < total else 1.0)
+
+        return lr
 
     def recur(self, epoch: int, lrs: Sequence[float]) -> list[float]:
         """lr * factor at epoch 0, lr * (1 / factor) at total_iters, else unchanged."""
@@ -86,6 +95,16 @@ class LinearLR(Schedule):
         """base_lr * (s + (f - s) * min(T, epoch) / T)."""
         c = self._c(epoch)
         return [b * c for b in self.base_lrs]
+
+    def lr_fn(self, group: int) -> Callable[[float], float]:
+        """base_lr * (s + (f - s) * min(T, epoch) / T) for one group."""
+        b, s, d, T = self.base_lrs[group], self.start_factor, \
+            self.end_factor - self.start_factor, self.total_iters
+
+        def lr(epoch: float) -> float:
+            return b * (s + d * min(T, epoch) / T)
+
+        return lr
 
     def recur(self, epoch: int, lrs: Sequence[float]) -> list[float]:
         """lr * s at epoch 0; lr * c_e / c_{e-1} up to T; unchanged after T."""
@@ -142,6 +161,15 @@ class PolynomialLR(Schedule):
         T = self.total_iters
         c = (1.0 - min(T, epoch) / T) ** self.power
         return [b * c for b in self.base_lrs]
+
+    def lr_fn(self, group: int) -> Callable[[float], float]:
+        """base_lr * (1 - min(T, epoch) / T) ** power for one group."""
+        b, T, p = self.base_lrs[group], self.total_iters, self.power
+
+        def lr(epoch: float) -> float:
+            return b * (1.0 - min(T, epoch) / T) ** p
+
+        return lr
 
     def closed_ulps(self, epoch: float) -> float:
         """1 - k/T has relative error T/(T - k) U, which the power multiplies by p; against

@@ -116,6 +116,16 @@ class StepLR(Schedule):
         factor = self.gamma ** (int(epoch) // self.step_size)
         return [b * factor for b in self.base_lrs]
 
+    def lr_fn(self, group: int) -> Callable[[float], float]:
+        """base_lr * gamma ** (epoch // step_size) for one group."""
+        b, gamma, size = self.base_lrs[group], self.gamma, self.step_size
+
+        def lr(epoch: float) -> float:
+            # Floor division floors a fractional epoch as int() would.
+            return b * gamma ** (epoch // size)
+
+        return lr
+
     def recur(self, epoch: int, lrs: Sequence[float]) -> list[float]:
         """lr * gamma at every non-zero multiple of step_size, else unchanged."""
         if epoch == 0 or epoch % self.step_size:
@@ -156,6 +166,15 @@ class MultiStepLR(Schedule):
         factor = self.gamma ** bisect_right(self.milestones, int(epoch))
         return [b * factor for b in self.base_lrs]
 
+    def lr_fn(self, group: int) -> Callable[[float], float]:
+        """base_lr * gamma ** bisect_right(milestones, epoch) for one group."""
+        b, gamma, marks = self.base_lrs[group], self.gamma, self.milestones
+
+        def lr(epoch: float) -> float:
+            return b * gamma ** bisect_right(marks, int(epoch))
+
+        return lr
+
     def recur(self, epoch: int, lrs: Sequence[float]) -> list[float]:
         """lr * gamma ** count at a milestone (epoch 0 included), else unchanged."""
         count = self._counts.get(epoch, 0)
@@ -184,6 +203,15 @@ class ExponentialLR(Schedule):
         """base_lr * gamma ** epoch."""
         factor = self.gamma ** int(epoch)
         return [b * factor for b in self.base_lrs]
+
+    def lr_fn(self, group: int) -> Callable[[float], float]:
+        """base_lr * gamma ** epoch for one group."""
+        b, gamma = self.base_lrs[group], self.gamma
+
+        def lr(epoch: float) -> float:
+            return b * gamma ** int(epoch)
+
+        return lr
 
     def recur(self, epoch: int, lrs: Sequence[float]) -> list[float]:
         """lr * gamma for epoch >= 1; epoch 0 leaves the lrs unchanged."""
