@@ -146,7 +146,6 @@ class CheckItem(pytest.Item):
         self.target = target
         self.check = check
         self.worst: float | None = None
-        self.failure: Mismatch | None = None
 
     def runtest(self) -> None:
         from conformance.catalogue import cases
@@ -168,11 +167,7 @@ class CheckItem(pytest.Item):
                                    HealthCheck.filter_too_much],
             phases=[p for p in current.phases if p is not Phase.explain],
         )(given(cases(target))(body))
-        try:
-            run()
-        except Mismatch as exc:
-            self.failure = exc
-            raise
+        run()
 
     def _traceback_filter(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
         # Show the target's frames, not pytest's, pluggy's, Hypothesis's or the suite's.
