@@ -3,10 +3,11 @@ reproducer script for what was seen."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,7 @@ def construct(target: Target, opt: torch.optim.Optimizer, case: Case, **extra: A
     return target.obj(opt, **args)
 
 
+@functools.cache
 def takes_optimizer_by_name(obj: Any) -> bool:
     """True for constructors like ChainedScheduler(schedulers, optimizer=None), whose first
     parameter is not the optimizer."""
@@ -98,6 +100,15 @@ def advance(sched: Any, case: Case, i: int) -> None:
         sched.step(case.metrics[i])
     else:
         sched.step()
+
+
+def start(target: Target, case: Case) -> tuple[torch.optim.Optimizer, Any]:
+    """The case's optimizer and the target built on it, after one optimizer.step() (the order
+    of correct use)."""
+    opt = optimizer(case)
+    sched = construct(target, opt, case)
+    opt.step()
+    return opt, sched
 
 
 def run(target: Target, case: Case) -> tuple[Any, torch.optim.Optimizer, list[list[float]]]:
@@ -186,10 +197,20 @@ def trajectory_script(target: Target, case: Case, step: int, group: int,
     ])
 
 
-def accepts(obj: Any, name: str) -> bool:
-    """Whether a callable takes a keyword argument `name`."""
+def _parameters(obj: Any) -> Mapping[str, inspect.Parameter]:
     try:
-        params = inspect.signature(obj).parameters
+        return inspect.signature(obj).parameters
     except (TypeError, ValueError):
+        return {}
+
+
+def accepts(obj: Any, name: str) -> bool:
+    """Whether a callable takes a parameter `name`: named in its signature, or, for a class
+    whose constructor takes **kwargs, named by a base class's constructor it forwards to."""
+    params = _parameters(obj)
+    if name in params:
+        return True
+    if not inspect.isclass(obj) or not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return False
-    return name in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return any(name in _parameters(vars(base)["__init__"])
+               for base in obj.__mro__[1:] if "__init__" in vars(base))

@@ -7,6 +7,7 @@ harness builds them on the optimizer and the oracle reads them as (name, params)
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,13 +155,27 @@ def cap(n: int) -> int:
 
 
 # -- sub-scheduler descriptions --------------------------------------------------------
+# Strategies are built once per (spec, groups): Hypothesis caches its analysis of a strategy
+# on the object, and rebuilding them on every draw made data generation half the run time.
+@functools.cache
+def args_of(name: str, groups: int) -> st.SearchStrategy[Args]:
+    """The spec's argument strategy for `groups` param groups."""
+    return SPECS[name].args(groups)
+
+
+@functools.cache
 def sub(name: str, groups: int) -> st.SearchStrategy[Sub]:
-    return SPECS[name].args(groups).map(lambda a: Sub(name, a))
+    return args_of(name, groups).map(lambda a: Sub(name, a))
+
+
+@functools.cache
+def _sub_list(names: tuple[str, ...], groups: int) -> st.SearchStrategy[list[Sub]]:
+    return st.tuples(*(sub(n, groups) for n in names)).map(list)
 
 
 def subs(names: list[str], groups: int, most: int) -> st.SearchStrategy[list[Sub]]:
     return st.lists(st.sampled_from(names), min_size=1, max_size=most).flatmap(
-        lambda chosen: st.tuples(*(sub(n, groups) for n in chosen)).map(list)
+        lambda chosen: _sub_list(tuple(chosen), groups)
     )
 
 
@@ -328,7 +343,7 @@ _add(Spec("CyclicLR", cyclic_args, cyclic_horizon, optimizers=("sgd", "adam"),
           flags_extra=WARNS))
 _add(Spec("OneCycleLR", onecycle_args, lambda a: a["total_steps"] - 1,
           optimizers=("sgd", "adam"),
-          flags_extra=WARNS))
+          flags_extra=WARNS | {"has_end"}))
 _add(Spec("ReduceLROnPlateau", plateau_args, lambda a: 120, epoch_arg=False, metrics=True))
 _add(Spec("SequentialLR", sequential_args,
           lambda a: sum(a["milestones"][-1:]) + sub_horizon(a["schedulers"][-1]),

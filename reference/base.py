@@ -330,7 +330,8 @@ class Schedule:
     def reference(self, steps: int) -> list[list[float]]:
         """The most accurate trajectory the oracle has: closed form, else state machine."""
         if self.closed:
-            return [self.lr(e) for e in range(steps + 1)]
+            fns = [self.lr_fn(g) for g in range(self.groups)]
+            return [[f(e) for f in fns] for e in range(steps + 1)]
         return self.trajectory(steps)
 
     def bound(self, steps: int, ref: list[list[float]] | None = None) -> list[list[float]]:
@@ -342,31 +343,27 @@ class Schedule:
         (r_t = 1 where d_{t-1} = 0, a branch that adds a term instead of scaling).
         """
         ref = self.reference(steps) if ref is None else ref
-        floors = self.floor()
-        out: list[list[float]] = []
+        floors, kappa = self.floor(), self.kappa
         errs = [2 * U * abs(v) for v in ref[0]]
-        out.append(list(errs))
+        out = [errs]
         for t in range(1, steps + 1):
-            k = self.kappa(t)
-            row = []
-            for g in range(self.groups):
-                d_prev = ref[t - 1][g] - floors[g]
-                d_now = ref[t][g] - floors[g]
-                r = abs(d_now / d_prev) if d_prev else 1.0
-                row.append(r * errs[g] + U * k * abs(d_now) + 2 * U * abs(ref[t][g]))
-            errs = row
-            out.append(list(row))
+            k = U * kappa(t)
+            errs = [(abs((v - f) / (p - f)) if p != f else 1.0) * e + k * abs(v - f)
+                    + 2 * U * abs(v)
+                    for e, p, v, f in zip(errs, ref[t - 1], ref[t], floors, strict=True)]
+            out.append(errs)
         return out
 
-    def tolerance(self, steps: int) -> list[list[float]]:
+    def tolerance(self, steps: int, ref: list[list[float]] | None = None) -> list[list[float]]:
         """Absolute tolerance of a recurrence after each step: SAFETY times `bound`, and never
         below the closed form's tolerance."""
-        ref = self.reference(steps)
+        ref = self.reference(steps) if ref is None else ref
+        floors, closed_ulps = self.floor(), self.closed_ulps
         out = []
         for t, row in enumerate(self.bound(steps, ref)):
-            scale = self.scale(ref[t])
-            out.append([max(SAFETY * e, self.closed_ulps(t) * ulp(s))
-                        for e, s in zip(row, scale, strict=True)])
+            c = closed_ulps(t)
+            out.append([max(SAFETY * e, c * ulp(max(abs(b), abs(f), abs(v))))
+                        for e, b, f, v in zip(row, self.base_lrs, floors, ref[t], strict=True)])
         return out
 
     def scale(self, lrs: Sequence[float]) -> list[float]:

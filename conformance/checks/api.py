@@ -15,10 +15,9 @@ from conformance.harness import (
     Case,
     Mismatch,
     advance,
-    construct,
-    optimizer,
     quiet_run,
     script,
+    start,
     stepping,
 )
 from conformance.targets import Target
@@ -37,9 +36,7 @@ def last_lr(target: Target, case: Case) -> None:
     do not change."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt = optimizer(case)
-        sched = construct(target, opt, case)
-        opt.step()
+        opt, sched = start(target, case)
         earlier: list[tuple[int, list[Any], list[Any]]] = []
         for t in range(case.steps + 1):
             if t:
@@ -67,9 +64,7 @@ def last_epoch(target: Target, case: Case) -> None:
     """last_epoch is 0 after construction and advances by exactly one per step()."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt = optimizer(case)
-        sched = construct(target, opt, case)
-        opt.step()
+        _, sched = start(target, case)
         for t in range(case.steps + 1):
             if t:
                 advance(sched, case, t - 1)
@@ -100,15 +95,14 @@ def finite(target: Target, case: Case) -> None:
 @check("api.no_reference_cycle")
 def no_cycle(target: Target, case: Case) -> None:
     """Dropping the scheduler and optimizer frees the optimizer without the cycle collector."""
+    # No gc.collect() around it: a full collection per example cost 35-60 s per target, and
+    # a cycle left behind is freed by the next automatic collection anyway.
     enabled = gc.isenabled()
-    gc.collect()
     gc.disable()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            opt = optimizer(case)
-            sched = construct(target, opt, case)
-            opt.step()
+            opt, sched = start(target, case)
             for i in range(min(case.steps, 3)):
                 advance(sched, case, i)
         ref = weakref.ref(opt)
@@ -117,7 +111,6 @@ def no_cycle(target: Target, case: Case) -> None:
     finally:
         if enabled:
             gc.enable()
-        gc.collect()
     if alive:
         raise Mismatch("the optimizer outlives the scheduler and itself without gc: a reference "
                        "cycle holds it (store a weakref, not a bound method or self)",

@@ -26,7 +26,7 @@ def agreement(target: Target, case: Case) -> float:
     else:
         expected = oracle.reference(case.steps)
     if oracle.chainable and case.metrics is None:
-        tols = oracle.tolerance(case.steps)
+        tols = oracle.tolerance(case.steps, expected)
         tol = lambda t, g: tols[t][g]  # noqa: E731
     else:
         tol = closed_tol(oracle, expected)

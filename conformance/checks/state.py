@@ -21,6 +21,7 @@ from conformance.harness import (
     group_lrs,
     optimizer,
     script,
+    start,
     stepping,
 )
 from conformance.targets import Target
@@ -52,9 +53,7 @@ def _find(obj: Any, kinds: tuple[type, ...], path: str = "state_dict",
 
 def _prefix(target: Target, case: Case) -> tuple[Any, Any, int]:
     """A scheduler stepped through half the case, its optimizer, and the steps taken."""
-    opt = optimizer(case)
-    sched = construct(target, opt, case)
-    opt.step()
+    opt, sched = start(target, case)
     half = case.steps // 2
     for i in range(half):
         advance(sched, case, i)

@@ -1,0 +1,112 @@
+"""Family 9, step cost: a step() late in training costs what a step early on costs (no replay
+of history). Cost is counted in Python lines and calls executed, which is deterministic where
+wall time on a shared machine is not; work done inside C code is not seen."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from typing import Any
+
+from conformance.catalogue import check, target_flags
+from conformance.harness import Case, Mismatch, script, start
+from conformance.targets import Target
+
+#: The early window starts here; each window is WINDOW consecutive steps.
+EARLY, WINDOW = 10, 5
+#: Steps to reach before measuring late (schedules with a documented end stop at their end).
+LONG = 400
+#: A later step may cost up to FACTOR times the dearest early step plus SLACK lines: branches
+#: (a restart, a milestone) cost a little extra, replaying t steps costs t times a loop body.
+FACTOR, SLACK = 2, 60
+#: Examples shorter than this prove nothing about growth and are passed over.
+SHORTEST = 100
+
+
+def lines(call: Any) -> int:
+    """Python lines and calls executed by `call()` (the tracer sees every frame it enters)."""
+    count = 0
+
+    def local(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        count += event == "line"
+        return local
+
+    def enter(frame: Any, event: str, arg: Any) -> Any:
+        nonlocal count
+        count += 1
+        return local
+
+    previous = sys.gettrace()
+    sys.settrace(enter)
+    try:
+        call()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+def _metric(case: Case, i: int) -> float:
+    return case.metrics[i % len(case.metrics)] if case.metrics else 1.0
+
+
+@check("cost.step_cost")
+def step_cost(target: Target, case: Case) -> None:
+    """step() executes no more Python at the end of a long run than at step 10 (O(1) per step)."""
+    steps = case.steps if "has_end" in target_flags(target) else max(case.steps, LONG)
+    if steps < SHORTEST:
+        return
+    costs: dict[int, int] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, sched = start(target, case)
+
+        def call(i: int) -> None:
+            if case.metrics is not None:
+                sched.step(_metric(case, i))
+            else:
+                sched.step()
+
+        for i in range(steps):
+            if EARLY <= i + 1 < EARLY + WINDOW or i + 1 > steps - WINDOW:
+                costs[i + 1] = lines(lambda: call(i))  # noqa: B023 (called at once)
+            else:
+                call(i)
+    early = {t: c for t, c in costs.items() if t < EARLY + WINDOW}
+    late = {t: c for t, c in costs.items() if t not in early}
+    worst_early = max(early.values())
+    t, cheapest = min(late.items(), key=lambda kv: kv[1])
+    if cheapest > FACTOR * worst_early + SLACK:
+        raise Mismatch(
+            f"step() at step {t} executed {cheapest} Python lines and calls, at most "
+            f"{worst_early} at steps {EARLY}-{EARLY + WINDOW - 1}: the cost of a step grows "
+            "with the step count (history replayed or rescanned)",
+            step=t, expected=worst_early, actual=cheapest,
+            script=_reproducer(target, case, t))
+
+
+def _reproducer(target: Target, case: Case, late: int) -> str:
+    call = ("sched.step(metrics[i % len(metrics)] if metrics else 1.0)"
+            if case.metrics is not None else "sched.step()")
+    return script(target, case, [
+        "import sys",
+        "",
+        "def lines(call):",
+        "    n = [0]",
+        "    def local(frame, event, arg):",
+        "        n[0] += event == 'line'",
+        "        return local",
+        "    def enter(frame, event, arg):",
+        "        n[0] += 1",
+        "        return local",
+        "    sys.settrace(enter)",
+        "    call()",
+        "    sys.settrace(None)",
+        "    return n[0]",
+        "",
+        "opt.step()",
+        f"for i in range({late}):",
+        f"    cost = lines(lambda: {call})",
+        f"    if i + 1 in ({EARLY}, {late}):",
+        "        print('step', i + 1, 'executed', cost, 'Python lines and calls')",
+    ])
