@@ -7,8 +7,12 @@ cache is shared across venvs, which the torch matrix needs); virtualenv is the f
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
+import shutil
+import sys
+import time
 from pathlib import Path
 
 import nox
@@ -17,8 +21,9 @@ nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.sessions = ["lint", "tests", "conformance"]
 
 DEFAULT_TORCH = "2.13.0"
-#: The torch versions of the matrix; the version-matrix issue extends this list.
-MATRIX = [DEFAULT_TORCH]
+#: The torch versions of the matrix: the newest patch release of every minor from 2.0 on.
+MATRIX = ["2.0.1", "2.1.2", "2.2.2", "2.3.1", "2.4.1", "2.5.1", "2.6.0", "2.7.1", "2.8.0",
+          "2.9.1", "2.10.0", "2.11.0", "2.12.1", "2.13.0", "2.14.1", "2.15.0"]
 VERSION = re.compile(r"^\d+\.\d+(\.\d+)?$")
 
 
@@ -84,14 +89,70 @@ def mutation(session: nox.Session) -> None:
     session.run("python", "tests/zoo/runner.py", *session.posargs)
 
 
-@nox.session(python="3.11")
+def matrix_install(version: str) -> list[str]:
+    """`uv pip install` arguments for one matrix venv: torch pinned (the local CPU wheel where
+    the find-links folder has it), the suite, and numpy 1.x for torch < 2.3, which was built
+    against numpy 1 (its import warns under numpy 2)."""
+    folder = local_wheels()
+    pin = [f"torch=={version}"]
+    if folder and glob.glob(os.path.join(folder, f"torch-{version}+cpu-*.whl")):
+        pin = ["--find-links", folder, f"torch=={version}+cpu"]
+    old = tuple(int(p) for p in version.split(".")[:2]) < (2, 3)
+    return [*pin, *(["numpy<2"] if old else []), "pytest-xdist", "-e", "."]
+
+
+def free_gb(path: str = ".") -> float:
+    return shutil.disk_usage(path).free / 1e9
+
+
+#: A CUDA build of torch with its nvidia packages takes up to ~7 GB in uv's cache; the
+#: session stops before an install would leave less than this free.
+MIN_FREE_GB = float(os.environ.get("MATRIX_MIN_FREE_GB", "22"))
+
+
+@nox.session(python="3.11", venv_backend="uv")
 def matrix(session: nox.Session) -> None:
-    """The suite over torch versions: `nox -s matrix -- 2.4.1 2.8.0 [pytest args]`."""
+    """The suite over torch versions, one venv each: `nox -s matrix -- [VERSIONS] [pytest args]`
+    (default: every version of MATRIX, on every torch built-in). Writes reports/matrix/ and,
+    for a run on the built-ins, docs/torch-versions.md."""
     versions = [a for a in session.posargs if VERSION.match(a)] or MATRIX
-    rest = [a for a in session.posargs if not VERSION.match(a)] or ["--scheduler", "torch"]
-    Path("reports").mkdir(exist_ok=True)
+    rest = [a for a in session.posargs if not VERSION.match(a)]
+    builtins = not rest
+    rest = rest or ["--scheduler", "torch"]
+    out = Path("reports/matrix")
+    out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("torch-*.json"):  # a table shows this run only
+        old.unlink()
+    uv = shutil.which("uv", path=os.path.dirname(sys.executable)) or "uv"
+    timings: dict[str, dict[str, float]] = {}
     for version in versions:
-        session.log(f"torch {version}")
-        session.install(*torch_args(session, version), "-e", ".")
-        session.run("pytest", *rest, "--conformance-report",
-                    f"reports/matrix/torch-{version}.json", success_codes=[0, 1])
+        venv = Path(".nox/matrix-venvs") / f"torch-{version}"
+        python = str(venv / "bin" / "python")
+        if not venv.exists():
+            if free_gb() < MIN_FREE_GB:
+                session.error(f"torch {version}: {free_gb():.0f} GB free, below MATRIX_MIN_FREE_GB="
+                              f"{MIN_FREE_GB:.0f}; delete .nox/matrix-venvs/* or prune uv's cache")
+            session.run(uv, "venv", "--quiet", "--python", "3.11", str(venv), external=True)
+        session.log(f"torch {version}: install")
+        began = time.monotonic()
+        session.run(uv, "pip", "install", "--quiet", "--python", python,
+                    *matrix_install(version), external=True)
+        installed = time.monotonic() - began
+        session.log(f"torch {version}: suite")
+        began = time.monotonic()
+        # The project's addopts name pytest-benchmark's option, which the matrix venvs lack.
+        session.run(str(venv / "bin" / "pytest"), "-o", "addopts=", "-p", "no:cacheprovider", "-q",
+                    *rest,
+                    "--conformance-report", str(out / f"torch-{version}.json"),
+                    external=True, success_codes=[0, 1])
+        timings[version] = {"install_s": round(installed, 1),
+                            "suite_s": round(time.monotonic() - began, 1),
+                            "free_gb": round(free_gb(), 1)}
+        session.log(f"torch {version}: install {installed:.0f} s, suite "
+                    f"{timings[version]['suite_s']:.0f} s, {free_gb():.0f} GB free")
+    (out / "timings.json").write_text(json.dumps(timings, indent=2) + "\n", encoding="utf-8")
+    table = ["python", "tools/matrix_table.py", *map(str, sorted(out.glob("torch-*.json"))),
+             "--out", str(out / "torch-versions.md")]
+    if builtins:
+        table += ["--docs", "docs/torch-versions.md"]
+    session.run(*table)

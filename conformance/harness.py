@@ -76,6 +76,8 @@ def construct(target: Target, opt: torch.optim.Optimizer, case: Case, **extra: A
     args.update(extra)
     if takes_optimizer_by_name(target.obj):
         return target.obj(optimizer=opt, **args)
+    if first_parameter(target.obj) in args:  # torch < 2.4: ChainedScheduler(schedulers)
+        return target.obj(**args)
     return target.obj(opt, **args)
 
 
@@ -88,6 +90,16 @@ def takes_optimizer_by_name(obj: Any) -> bool:
     except (TypeError, ValueError):
         return False
     return bool(params) and params[0] != "optimizer" and "optimizer" in params
+
+
+@functools.cache
+def first_parameter(obj: Any) -> str | None:
+    """The name of a callable's first parameter (None when it has none or no signature)."""
+    try:
+        params = list(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return None
+    return params[0] if params else None
 
 
 def group_lrs(opt: torch.optim.Optimizer) -> list[float]:
@@ -158,7 +170,8 @@ def script(target: Target, case: Case, body: Sequence[str]) -> str:
     optim = ("torch.optim.Adam(groups)" if case.optim == "adam"
              else "torch.optim.SGD(groups, lr=0.1, momentum=0.9)")
     args = ", ".join(f"{k}={_code(v)}" for k, v in case.args.items())
-    opt_arg = "optimizer=opt" if takes_optimizer_by_name(target.obj) else "opt"
+    opt_arg = ("optimizer=opt" if takes_optimizer_by_name(target.obj)
+               else "" if first_parameter(target.obj) in case.args else "opt")
     lines = ["import torch", "from torch.optim import lr_scheduler  # noqa: F401",
              _import_line(target)]
     if "Lam(" in repr(case.args):
@@ -171,7 +184,7 @@ def script(target: Target, case: Case, body: Sequence[str]) -> str:
         "",
         "def build(opt=None, **extra):",
         "    opt = make_opt() if opt is None else opt",
-        f"    return opt, {attr}({opt_arg}{', ' if args else ''}{args}, **extra)",
+        f"    return opt, {attr}({', '.join(p for p in (opt_arg, args) if p)}, **extra)",
         "",
         "opt, sched = build()",
     ]
