@@ -165,6 +165,17 @@ def render(m: Matrix, catalogue: dict[str, versions.Entry] | None = None) -> str
     return "\n".join(lines) + "\n"
 
 
+def catalogue_table(catalogue: dict[str, versions.Entry] | None = None) -> str:
+    """The catalogue as Markdown: one row an entry."""
+    catalogue = catalogue if catalogue is not None else versions.entries()
+    lines = ["| entry | torch | confirmed by | behaviour | source | outside the range |",
+             "|---|---|---|---|---|---|"]
+    for e in catalogue.values():
+        lines.append(f"| `{e.id}` | {e.span} | {e.check} | {_short(e.title, 400)} | "
+                     f"{_short(e.says, 400)} | {_short(e.before, 300)} |")
+    return "\n".join(lines) + "\n"
+
+
 def splice(doc: str, table: str) -> str:
     """`doc` with the part between the matrix markers replaced by `table`."""
     if BEGIN not in doc or END not in doc:
@@ -186,7 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out.write_text(table, encoding="utf-8")
     if args.docs:
         old = args.docs.read_text(encoding="utf-8") if args.docs.exists() else ""
-        args.docs.write_text(splice(old, table), encoding="utf-8")
+        full = f"{table}\n## The catalogue\n\n{catalogue_table()}"
+        args.docs.write_text(splice(old, full), encoding="utf-8")
     known = sum(len(c.known) for c in m.cells.values())
     print(f"matrix: torch {', '.join(m.versions)}: {len(m.real_failures)} real failure(s), "
           f"{known} catalogued difference(s)")
