@@ -23,7 +23,7 @@ class Mismatch(AssertionError):
 
     def __init__(self, message: str, *, step: int | None = None, group: int | None = None,
                  expected: Any = None, actual: Any = None, ulps: float | None = None,
-                 script: str = "") -> None:
+                 script: str = "", series: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.step = step
@@ -32,6 +32,8 @@ class Mismatch(AssertionError):
         self.actual = actual
         self.ulps = ulps
         self.script = script
+        #: For trajectory checks: {"seen", "expected", "first"} lrs per step and group.
+        self.series = series
 
 
 @dataclass
@@ -75,10 +77,16 @@ def construct(target: Target, opt: torch.optim.Optimizer, case: Case, **extra: A
     args = {k: materialize(v, opt) for k, v in case.args.items()}
     args.update(extra)
     if takes_optimizer_by_name(target.obj):
-        return target.obj(optimizer=opt, **args)
-    if first_parameter(target.obj) in args:  # torch < 2.4: ChainedScheduler(schedulers)
-        return target.obj(**args)
-    return target.obj(opt, **args)
+        sched = target.obj(optimizer=opt, **args)
+    elif first_parameter(target.obj) in args:  # torch < 2.4: ChainedScheduler(schedulers)
+        sched = target.obj(**args)
+    else:
+        sched = target.obj(opt, **args)
+    if not callable(getattr(sched, "step", None)):
+        raise Mismatch(f"the target returned {type(sched).__name__} {sched!r:.80}, which has "
+                       "no step(): not a scheduler", actual=repr(sched)[:80],
+                       script=script(target, case, ["print(sched)"]))
+    return sched
 
 
 @functools.cache
@@ -103,7 +111,16 @@ def first_parameter(obj: Any) -> str | None:
 
 
 def group_lrs(opt: torch.optim.Optimizer) -> list[float]:
-    return [float(g["lr"]) for g in opt.param_groups]
+    """The groups' lrs as floats; a Mismatch if one is not a real number (None, a string)."""
+    out = []
+    for g, group in enumerate(opt.param_groups):
+        lr = group.get("lr")
+        try:
+            out.append(float(lr))
+        except (TypeError, ValueError, RuntimeError):
+            raise Mismatch(f"param group {g} has lr {lr!r:.80} ({type(lr).__name__}), not a "
+                           "number", group=g, actual=repr(lr)[:80]) from None
+    return out
 
 
 def advance(sched: Any, case: Case, i: int) -> None:

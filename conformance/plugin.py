@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import settings
 
-from conformance.harness import Mismatch
-from conformance.report import Recorder
+from conformance.execution import TIMEOUT, Hung
+from conformance.harness import Mismatch, script, stepping
+from conformance.report import Recorder, clip
 from conformance.targets import Target, UsageFault, build_targets
 
 settings.register_profile("dev", max_examples=15, deadline=None)
@@ -45,6 +46,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="write a JSON report there (and a Markdown table next to it)")
     group.addoption("--conformance-xfails", default=None, metavar="FILE",
                     help="known failures, one 'check-id  # reason' a line")
+    group.addoption("--conformance-timeout", default=TIMEOUT, type=float, metavar="SECONDS",
+                    help=f"time limit of one example (default {TIMEOUT:g}); an example that "
+                         "outlives it fails its check as hung")
     parser.addini("conformance_scheduler", "default --scheduler target(s)", type="args",
                   default=[])
 
@@ -148,26 +152,10 @@ class CheckItem(pytest.Item):
         self.worst: float | None = None
 
     def runtest(self) -> None:
-        from conformance.catalogue import cases
+        from conformance.execution import execute
 
-        check, target = self.check, self.target
-
-        def body(case: Any) -> None:
-            worst = check.func(target, case)
-            if worst is not None:
-                self.worst = max(self.worst or 0.0, worst)
-
-        if check.once:
-            body(None)
-            return
-        current = settings()
-        run = settings(
-            current, deadline=None,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                   HealthCheck.filter_too_much],
-            phases=[p for p in current.phases if p is not Phase.explain],
-        )(given(cases(target))(body))
-        run()
+        self.worst = execute(self.check, self.target,
+                             self.config.getoption("conformance_timeout"))
 
     def _traceback_filter(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
         # Show the target's frames, not pytest's, pluggy's, Hypothesis's or the suite's.
@@ -178,28 +166,48 @@ class CheckItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
+        from conformance.execution import Hung, origin
+
         exc = excinfo.value
         head = f"[{self.target.label}] {self.check.id}: {self.check.contract}"
+        if isinstance(exc, Hung):
+            exc = hung_mismatch(self.target, exc)
         if isinstance(exc, Mismatch):
             text = f"{head}\n  {exc.message}"
             if exc.script:
                 text += "\n\nReproducer (paste into python):\n" + exc.script
             return text
         tb = str(super().repr_failure(excinfo, style="short"))
-        return f"{head}\n  the target raised {type(exc).__name__}: {exc}\n\n{tb}"
+        if origin(exc) == "suite":
+            return (f"{head}\n  INTERNAL ERROR of the conformance suite (please report it): "
+                    f"{type(exc).__name__}: {clip(str(exc))}\n\n{tb}")
+        return f"{head}\n  the target raised {type(exc).__name__}: {clip(str(exc))}\n\n{tb}"
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, self.name
 
 
+def hung_mismatch(target: Target, exc: Hung) -> Mismatch:
+    """A hung example as a failure with a reproducer of the case that hung."""
+    message = (f"{exc} (time limit: --conformance-timeout); the target's later checks "
+               "are not run")
+    if exc.case is None:
+        return Mismatch(message)
+    return Mismatch(message, script=script(target, exc.case, stepping(exc.case, exc.case.steps)))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
-    if isinstance(item, CheckItem) and call.when == "call":
+    if isinstance(item, CheckItem):
         report = outcome.get_result()
-        exc = call.excinfo.value if call.excinfo else None
-        report.user_properties.append(
-            ("conformance", Recorder.details(item.target, item.check, item.worst, exc)))
+        report.sections = [(title, clip(text)) for title, text in report.sections]
+        if call.when == "call":
+            exc = call.excinfo.value if call.excinfo else None
+            if isinstance(exc, Hung):
+                exc = hung_mismatch(item.target, exc)
+            report.user_properties.append(
+                ("conformance", Recorder.details(item.target, item.check, item.worst, exc)))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,

@@ -12,6 +12,16 @@ from typing import Any
 
 from conformance.targets import Target
 
+#: Most characters of a target's captured output kept in a report (it may print megabytes).
+OUTPUT_CAP = 4000
+
+
+def clip(text: str, cap: int = OUTPUT_CAP) -> str:
+    """`text`, cut to `cap` characters with a note of how much was dropped."""
+    if len(text) <= cap:
+        return text
+    return text[:cap] + f"\n... [{len(text) - cap} more characters cut by the conformance suite]"
+
 
 class Outcome(str, Enum):
     """How one check ended on one target."""
@@ -46,6 +56,13 @@ class Row:
     expected: Any = None
     actual: Any = None
     reproducer: str = ""
+    #: How it failed: "mismatch" (a check's finding), "target" (the target raised), or
+    #: "suite" (the suite's own code raised: a bug of the suite).
+    error: str | None = None
+    #: The trajectories of a failed trajectory check: {"seen", "expected", "first"}.
+    series: dict[str, Any] | None = None
+    #: A plot of `series`, when matplotlib is installed (relative to the report).
+    plot: str | None = None
 
 
 @dataclass(eq=False)  # a pytest plugin object: pluggy keeps plugins in sets, by identity
@@ -66,16 +83,30 @@ class Recorder:
     def details(target: Target, check: Any, worst: float | None,
                 exc: BaseException | None) -> dict[str, Any]:
         """What a report carries about one check (plain data: it crosses xdist)."""
+        from conformance.execution import origin
+        from conformance.harness import Mismatch
+
         out: dict[str, Any] = {"target": target.label, "check": check.id, "worst_ulps": worst}
-        if exc is not None:
-            out["reason"] = str(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
-            for key in ("step", "group", "expected", "actual"):
-                value = getattr(exc, key, None)
-                plain = isinstance(value, (int, float, str, type(None)))
-                out[key] = value if plain else repr(value)
-            out["reproducer"] = getattr(exc, "script", "")
-            if getattr(exc, "ulps", None) is not None:
-                out["worst_ulps"] = exc.ulps  # type: ignore[attr-defined]
+        if exc is None:
+            return out
+        if isinstance(exc, Mismatch):
+            out["error"] = "mismatch"
+            out["reason"] = clip(exc.message)
+        else:
+            out["error"] = origin(exc)
+            who = ("INTERNAL ERROR of the suite" if out["error"] == "suite"
+                   else "the target raised")
+            out["reason"] = clip(f"{who} {type(exc).__name__}: {exc}")
+        for key in ("step", "group", "expected", "actual"):
+            value = getattr(exc, key, None)
+            plain = isinstance(value, (int, float, str, type(None)))
+            out[key] = value if plain else clip(repr(value), 200)
+        out["reproducer"] = getattr(exc, "script", "")
+        if getattr(exc, "ulps", None) is not None:
+            out["worst_ulps"] = exc.ulps  # type: ignore[attr-defined]
+        series = getattr(exc, "series", None)
+        if series is not None:
+            out["series"] = series
         return out
 
     def record(self, details: dict[str, Any], outcome: Outcome) -> None:
@@ -83,7 +114,8 @@ class Recorder:
 
         check = CHECKS[details["check"]]
         row = Row(check.id, check.contract, outcome, details.get("worst_ulps"))
-        for key in ("reason", "step", "group", "expected", "actual", "reproducer"):
+        for key in ("reason", "step", "group", "expected", "actual", "reproducer", "error",
+                    "series"):
             if key in details:
                 setattr(row, key, details[key])
         target = next(t for t in self.targets if t.label == details["target"])

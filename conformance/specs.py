@@ -277,17 +277,24 @@ def plateau_args(groups: int) -> st.SearchStrategy[Args]:
     })
 
 
+_QUARTER = st.integers(0, 3)
+
+
 def warmup_restarts_args(groups: int) -> st.SearchStrategy[Args]:
     @st.composite
     def draw(draw: st.DrawFn) -> Args:
         first = draw(st.integers(1, 80))
         lo = draw(st.floats(0.0, 0.01))
+        # Warmup and cycle growth interact (only the part after warmup grows): draw both
+        # non-trivial in most examples.
+        warmup = draw(st.integers(1, first - 1)) if first > 1 and draw(_QUARTER) < 3 else 0
         return {
             "first_cycle_steps": first,
-            "cycle_mult": draw(st.one_of(st.just(1.0), st.floats(1.0, 3.0))),
+            "cycle_mult": draw(st.one_of(st.sampled_from([1.5, 2.0, 1.0]),
+                                         st.floats(1.0, 3.0))),
             "max_lr": lo + draw(st.floats(1e-3, 1.0)),
             "min_lr": lo,
-            "warmup_steps": draw(st.integers(0, first - 1)),
+            "warmup_steps": warmup,
             "gamma": draw(st.one_of(st.just(1.0), st.floats(0.1, 1.0))),
         }
     return draw()

@@ -38,6 +38,8 @@ def compare(target: Target, case: Case, seen: Sequence[Sequence[float]],
                 f"{tol(t, g) / ulp(scale(t, g)):.3g} ulps)",
                 step=step, group=g, expected=want, actual=got, ulps=err,
                 script=trajectory_script(target, case, step, g, want) if first == 0 else "",
+                series={"seen": [list(r) for r in seen], "first": first,
+                        "expected": [list(r) for r in expected]},
             )
     return worst
 

@@ -38,15 +38,18 @@ class CosineAnnealingWarmupRestarts(LRScheduler):
         # The cycle of the last lookup (index, first epoch, length): a cache, not state.
         self._cursor = (0, 0, self.first_cycle_steps)
 
+    def _next_length(self, T: int) -> int:
+        """T_{c+1} = W + int((T_c - W) * cycle_mult): only the part after warmup grows."""
+        return self.warmup_steps + int((T - self.warmup_steps) * self.cycle_mult)
+
     def _cycle(self, epoch: int) -> tuple[int, int, int]:
         """(cycle, step in cycle, cycle length) at `epoch`, walking forward from the cycle of
         the last lookup (from cycle 0 when `epoch` lies before it)."""
         c, start, T = self._cursor
         if epoch < start:
             c, start, T = 0, 0, self.first_cycle_steps
-        W = self.warmup_steps
         while epoch - start >= T:
-            longer = W + int((T - W) * self.cycle_mult)
+            longer = self._next_length(T)
             if longer == T:  # every later cycle has this length too: jump there
                 k = (epoch - start) // T
                 c, start = c + k, start + k * T

@@ -1,0 +1,156 @@
+"""Running one check on one target safely: every example under a time limit, and the
+process's global state restored afterwards, whatever the target did to it."""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import signal
+import sys
+import threading
+import traceback
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, given, settings
+
+from conformance.harness import Case
+from conformance.targets import Target
+
+#: Seconds one example may take before it counts as hung (--conformance-timeout).
+TIMEOUT = 30.0
+
+#: Targets that hung in this process: their later checks fail at once instead of hanging too.
+HUNG: dict[str, str] = {}
+
+_SUITE = str(Path(__file__).resolve().parent) + os.sep
+
+
+class Hung(BaseException):
+    """An example outlived the time limit. A BaseException, not an Exception, so that
+    Hypothesis stops at once instead of shrinking, that is re-running, a hanging example."""
+
+    def __init__(self, seconds: float, case: Case | None = None) -> None:
+        super().__init__(f"an example did not return within {seconds:g} s")
+        self.seconds = seconds
+        self.case = case
+
+
+@contextmanager
+def time_limit(seconds: float | None, case: Case | None) -> Iterator[None]:
+    """Raise Hung in the running code after `seconds` (main thread, where SIGALRM exists)."""
+    usable = (seconds and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+    assert seconds is not None
+
+    def fire(signum: int, frame: Any) -> None:
+        raise Hung(seconds, case)
+
+    previous = signal.signal(signal.SIGALRM, fire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def isolated() -> Iterator[None]:
+    """Restore what a target may change: warnings filters, torch's default dtype, grad mode
+    and thread count, the random generators (random, numpy, torch), sys.modules entries,
+    os.environ, the working directory, sys.stdout and sys.stderr."""
+    import numpy
+    import torch
+
+    filters, show = list(warnings.filters), warnings.showwarning
+    dtype, grad = torch.get_default_dtype(), torch.is_grad_enabled()
+    threads = torch.get_num_threads()
+    py_rng, np_rng, torch_rng = random.getstate(), numpy.random.get_state(), torch.get_rng_state()
+    modules, env, cwd = dict(sys.modules), dict(os.environ), os.getcwd()
+    out, err = sys.stdout, sys.stderr
+    try:
+        yield
+    finally:
+        warnings.filters[:] = filters  # type: ignore[index]
+        warnings.showwarning = show
+        warnings._filters_mutated()  # type: ignore[attr-defined]  # resets "once" registries
+        torch.set_default_dtype(dtype)
+        torch.set_grad_enabled(grad)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        random.setstate(py_rng)
+        numpy.random.set_state(np_rng)
+        torch.set_rng_state(torch_rng)
+        for name, module in modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+        if os.environ != env:
+            os.environ.clear()
+            os.environ.update(env)
+        if os.getcwd() != cwd:
+            os.chdir(cwd)
+        sys.stdout, sys.stderr = out, err
+
+
+@functools.cache
+def warm_up() -> None:
+    """Build and step an optimizer once: torch imports its compiler (seconds) on the first
+    optimizer, and that must not count against the first example's time limit."""
+    from conformance.harness import optimizer
+
+    optimizer(Case([0.1], {}, 0)).step()
+
+
+def execute(check: Any, target: Target, timeout: float | None = TIMEOUT) -> float | None:
+    """Run `check` on `target` (once, or under the active Hypothesis profile), isolated and
+    under the time limit; return the largest error in ulps the check reported."""
+    from conformance.catalogue import cases
+    from conformance.harness import Mismatch
+
+    warm_up()
+
+    if target.label in HUNG:
+        raise Mismatch(f"not run: the target hung in {HUNG[target.label]} (no example of a "
+                       "hanging target is run twice)")
+    worst: float | None = None
+
+    # One function for every check: derandomized profiles seed from it, so every check of
+    # a target sees the same cases.
+    def body(case: Case) -> None:
+        nonlocal worst
+        with time_limit(timeout, case):
+            got = check.func(target, case)
+        if got is not None:
+            worst = max(worst or 0.0, got)
+
+    try:
+        with isolated():
+            if check.once:
+                body(None)  # type: ignore[arg-type]
+            else:
+                current = settings()
+                settings(
+                    current, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much],
+                    phases=[p for p in current.phases if p is not Phase.explain],
+                )(given(cases(target))(body))()
+    except Hung:
+        HUNG[target.label] = check.id
+        raise
+    return worst
+
+
+def origin(exc: BaseException) -> str:
+    """'suite' when the exception was raised in the suite's own code (a bug to report),
+    else 'target' (the target, or code it called, raised)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return "suite" if frames and frames[-1].filename.startswith(_SUITE) else "target"
