@@ -116,7 +116,7 @@ def group_lrs(opt: torch.optim.Optimizer) -> list[float]:
     for g, group in enumerate(opt.param_groups):
         lr = group.get("lr")
         try:
-            out.append(float(lr))
+            out.append(float(lr))  # type: ignore[arg-type]
         except (TypeError, ValueError, RuntimeError):
             raise Mismatch(f"param group {g} has lr {lr!r:.80} ({type(lr).__name__}), not a "
                            "number", group=g, actual=repr(lr)[:80]) from None
