@@ -144,8 +144,13 @@ def _eta_min_float() -> bool:
 def _warm_restarts_eta_min_type() -> bool:
     from torch.optim.lr_scheduler import CosineAnnealingWarmRestarts
 
-    return _raises(lambda: CosineAnnealingWarmRestarts(_opt(), T_0=2, eta_min="0"),  # type: ignore[arg-type]
-                   ValueError)
+    try:
+        CosineAnnealingWarmRestarts(_opt(), T_0=2, eta_min="0")  # type: ignore[arg-type]
+    except ValueError:
+        return True
+    except TypeError:  # 2.0: no check; the constructor's step fails in arithmetic
+        return False
+    return False
 
 
 @probe("multiplicative_callable_check")
@@ -782,14 +787,12 @@ def torch_load(target: Target, case: Case) -> None:
                           f"the state_dict: {first}", target, case, body) from None
 
 
-#: Specs whose get_lr() tells the initial step by _is_initial from 2.8 (resume_without_extra_step).
-GUARDED = {"MultiplicativeLR", "LinearLR", "ExponentialLR", "PolynomialLR", "CosineAnnealingLR"}
-
-
 @check("versions.initial_step", "class", "lr_scheduler", "last_epoch", "atomic")
 def initial_step(target: Target, case: Case) -> None:
-    """From 2.8 the constructor's step runs in _initial_mode: _is_initial is False after it, a
-    resume with last_epoch=k leaves the lrs, and warm restarts resume on the documented cycle."""
+    """From 2.8 the constructor's step runs in torch's _initial_mode: _is_initial is False
+    after it (get_lr() tells the initial step by it)."""
+    # Resuming by last_epoch alone is no contract the suite holds a target to (see resume.py):
+    # the entries resume_without_extra_step and warm_restarts_modulo are confirmed on torch only.
     confirm("versions.initial_step")
     if not versions.holds("is_initial"):
         return
@@ -802,50 +805,6 @@ def initial_step(target: Target, case: Case) -> None:
                           "step did not run in torch's _initial_mode, so get_lr() cannot tell "
                           "the initial step", target, case,
                           ["print(vars(sched).get('_is_initial', 'none'))"])
-    spec = target.spec
-    if spec is None:
-        return
-    if spec.name in GUARDED and versions.holds("resume_without_extra_step"):
-        k = max(case.steps, 1)
-        want = spec.oracle(case.lrs, case.args).trajectory(k)[k]
-        _resume(target, case, k, want, "resume_without_extra_step", exact=True)
-    if (spec.name == "CosineAnnealingWarmRestarts" and case.args.get("T_mult") == 1
-            and versions.holds("warm_restarts_modulo")):
-        k = 2 * int(case.args["T_0"]) + case.steps
-        oracle = spec.oracle(case.lrs, case.args)
-        _resume(target, case, k, oracle.lr(k + 1), "warm_restarts_modulo", exact=False,
-                tol=oracle.closed_ulps(k + 1))
-
-
-def _resume(target: Target, case: Case, k: int, want: list[float], entry: str, *,
-            exact: bool, tol: float = 0.0) -> None:
-    """Build with last_epoch=k on groups whose initial_lr is the base lr and whose lr is the
-    schedule's value at k (as after loading an optimizer checkpoint); expect `want`."""
-    opt = optimizer(case)
-    for group, base, lr in zip(opt.param_groups, case.lrs, want, strict=True):
-        group["initial_lr"] = base
-        if exact:
-            group["lr"] = lr
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        construct(target, opt, case, last_epoch=k)
-    got = group_lrs(opt)
-    for g, (a, b) in enumerate(zip(got, want, strict=True)):
-        if a != b and abs(a - b) > tol * ulp(max(abs(b), case.lrs[g])):
-            raise Mismatch(
-                f"catalogue entry {entry} ({versions.entries()[entry].span}, torch "
-                f"{versions.running()}): resumed with last_epoch={k}, param group {g} has lr "
-                f"{a!r}, expected {b!r}"
-                + (" (the lr it was given: the constructor's step applied an update again)"
-                   if exact else " (the documented cycle position of epoch k + 1)"),
-                step=k, group=g, expected=b, actual=a,
-                script=script(target, case, [
-                    "opt = make_opt()",
-                    *[f"opt.param_groups[{i}].update(initial_lr={base!r}"
-                      + (f", lr={lr!r})" if exact else ")")
-                      for i, (base, lr) in enumerate(zip(case.lrs, want, strict=True))],
-                    f"opt, sched = build(opt, last_epoch={k})",
-                    f"print(opt.param_groups[{g}]['lr'], 'expected', {b!r})"]))
 
 
 @check("versions.tensor_lr", "class", "lr_scheduler")

@@ -1,6 +1,6 @@
 """Torch-version defects: schedulers written for another torch than the running one (a verbose
 forwarded to a base that lost it, a re-wrapped optimizer.step, a constructor ported from an
-older ReduceLROnPlateau or SequentialLR, an initial-step guard from before _is_initial, live
+older ReduceLROnPlateau or SequentialLR, an initial step without _initial_mode, live
 Tensor lrs in get_last_lr(), functions in the state_dict)."""
 
 from __future__ import annotations
@@ -60,15 +60,14 @@ class OneCycleLRAnnealFuncInState(L.OneCycleLR):
         self.anneal_func = self._annealing_linear if linear else self._annealing_cos
 
 
-class ExponentialLRLastEpochGuard(L.ExponentialLR):
-    """get_lr() tells the initial step by last_epoch == 0 (torch < 2.8): a resume steps again."""
+class ExponentialLRPortedInitialStep(L.ExponentialLR):
+    """Overrides _initial_step as torch 2.3 wrote it, without _initial_mode (torch 2.8+)."""
 
     SPEC, FAMILY = "ExponentialLR", "versions"
 
-    def get_lr(self) -> list[float]:  # type: ignore[override]
-        if self.last_epoch == 0:
-            return [group["lr"] for group in self.optimizer.param_groups]
-        return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
+    def _initial_step(self) -> None:
+        self._step_count = 0
+        self.step()
 
 
 class StepLRLiveLastLr(L.StepLR):
