@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 from hypothesis import HealthCheck, Phase, given, settings
 
 from conformance.harness import Case
@@ -109,9 +110,11 @@ def warm_up() -> None:
     optimizer(Case([0.1], {}, 0)).step()
 
 
-def execute(check: Any, target: Target, timeout: float | None = TIMEOUT) -> float | None:
-    """Run `check` on `target` (once, or under the active Hypothesis profile), isolated and
-    under the time limit; return the largest error in ulps the check reported."""
+def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
+            seed: Any = None, profile: settings | None = None) -> float | None:
+    """Run `check` on `target` (once, or under Hypothesis: `profile`, else the active one;
+    `seed` for profiles that are not derandomized), isolated and under the time limit;
+    return the largest error in ulps the check reported."""
     from conformance.catalogue import cases
     from conformance.harness import Mismatch
 
@@ -136,13 +139,16 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT) -> floa
             if check.once:
                 body(None)  # type: ignore[arg-type]
             else:
-                current = settings()
-                settings(
+                current = profile or settings()
+                test = settings(
                     current, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much],
                     phases=[p for p in current.phases if p is not Phase.explain],
-                )(given(cases(target))(body))()
+                )(given(cases(target))(body))
+                if seed is not None and not current.derandomize:
+                    test = hypothesis.seed(seed)(test)
+                test()
     except Hung:
         HUNG[target.label] = check.id
         raise

@@ -7,6 +7,7 @@ Silent unless a target is named (option, else CONFORMANCE_SCHEDULER, else the
 from __future__ import annotations
 
 import os
+import random
 import re
 from pathlib import Path
 from typing import Any
@@ -82,13 +83,31 @@ def pytest_configure(config: pytest.Config) -> None:
     except UsageFault as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_TARGETS] = targets
-    recorder = config.stash[_RECORDER] = Recorder(targets, xfails)
+    recorder = config.stash[_RECORDER] = Recorder(targets, xfails, seed=run_seed(config))
     config.pluginmanager.register(recorder, "conformance-recorder")
     if config.getoption("hypothesis_profile", None) is None:
         settings.load_profile("ci")
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No test path given: run the catalogue only, not the tests of the current directory.
         config.args = []
+
+
+def run_seed(config: pytest.Config) -> Any:
+    """The Hypothesis seed of the run: --hypothesis-seed, else the controller's (under
+    xdist), else a fresh one; recorded in the report so that a run can be repeated."""
+    given_seed = config.getoption("hypothesis_seed", None)
+    if given_seed is not None:
+        return int(given_seed) if str(given_seed).isdigit() else given_seed
+    shared = getattr(config, "workerinput", {}).get("conformance_seed")
+    return shared if shared is not None else random.SystemRandom().getrandbits(32)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist hook: every worker uses the controller's seed."""
+    recorder = node.config.stash.get(_RECORDER, None)
+    if recorder is not None:
+        node.workerinput["conformance_seed"] = recorder.seed
 
 
 def read_xfails(path: str | None) -> dict[tuple[str | None, str], str]:
@@ -154,8 +173,9 @@ class CheckItem(pytest.Item):
     def runtest(self) -> None:
         from conformance.execution import execute
 
+        recorder = self.config.stash[_RECORDER]
         self.worst = execute(self.check, self.target,
-                             self.config.getoption("conformance_timeout"))
+                             self.config.getoption("conformance_timeout"), recorder.seed)
 
     def _traceback_filter(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
         # Show the target's frames, not pytest's, pluggy's, Hypothesis's or the suite's.
@@ -223,3 +243,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
     if path:
         written = recorder.write(Path(path), settings())
         terminalreporter.write_line(f"report: {', '.join(str(p) for p in written)}")
+        plots = recorder.plots
+        if plots.get("count"):
+            terminalreporter.write_line(
+                f"plots: {plots['count']} PNG(s) in {written[0].parent / plots['folder']}")
+        elif plots.get("how"):
+            terminalreporter.write_line(f"plots of the failed trajectories: {plots['how']}")

@@ -72,6 +72,12 @@ class Recorder:
     targets: list[Target]
     xfails: dict[tuple[str | None, str], str]
     rows: dict[str, list[Row]] = field(default_factory=dict)
+    #: The Hypothesis seed of the run (profiles that are not derandomized).
+    seed: int | None = None
+    #: The Hypothesis profile's name, when it is not the loaded one (the Python API).
+    profile: str | None = None
+    #: What the last write() did about plots (see draw_plots).
+    plots: dict[str, Any] = field(default_factory=dict)
 
     def xfail_reason(self, target: Target, check: Any) -> str | None:
         for key in ((target.label, check.id), (target.path, check.id), (None, check.id)):
@@ -165,20 +171,25 @@ class Recorder:
         return lines
 
     def as_json(self, hyp: Any) -> dict[str, Any]:
+        """The report as plain data (schema: docs/report.md)."""
         import torch
 
+        hypothesis = {"profile": self.profile or _profile_name(hyp),
+                      "max_examples": hyp.max_examples, "derandomize": hyp.derandomize,
+                      "seed": None if hyp.derandomize else self.seed}
         return {
-            "schema": 1,
+            "schema": 2,
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "torch": torch.__version__,
             "python": platform.python_version(),
-            "hypothesis": {"profile": _profile_name(hyp), "max_examples": hyp.max_examples,
-                           "derandomize": hyp.derandomize},
+            "hypothesis": hypothesis,
             "targets": [
                 {
                     "label": t.label,
                     "path": t.path,
                     "spec": t.spec.name if t.spec else None,
+                    "torch": torch.__version__,
+                    "hypothesis": hypothesis,
                     "fixed_kwargs": {k: repr(v) for k, v in t.fixed.items()},
                     "checks": [
                         {k: (v.value if isinstance(v, Outcome) else v)
@@ -191,12 +202,39 @@ class Recorder:
         }
 
     def write(self, path: Path, hyp: Any) -> list[Path]:
+        """Write the JSON report at `path`, the Markdown next to it (.md), and a PNG per
+        failed trajectory check in `<stem>-plots/` when matplotlib is installed."""
         data = self.as_json(hyp)
         path.parent.mkdir(parents=True, exist_ok=True)
+        data["plots"] = self.plots = draw_plots(data, path.parent, f"{path.stem}-plots")
         path.write_text(json.dumps(data, indent=2, default=repr) + "\n", encoding="utf-8")
         md = path.with_suffix(".md")
         md.write_text(markdown(data), encoding="utf-8")
         return [path, md]
+
+
+def draw_plots(data: dict[str, Any], root: Path, folder: str) -> dict[str, Any]:
+    """Plot every failed check that carries trajectories; set each one's `plot` (relative to
+    `root`). Returns what the report says about plots."""
+    from conformance import plots
+
+    wanted = [(t["label"], c) for t in data["targets"] for c in t["checks"]
+              if c.get("series") and c["outcome"] == Outcome.FAILED.value]
+    if not wanted:
+        return {"available": plots.available(), "count": 0}
+    if not plots.available():
+        return {"available": False, "count": 0, "how": plots.INSTALL}
+    count = 0
+    for label, row in wanted:
+        relative = f"{folder}/{plots.file_name(label, row['check'])}"
+        try:
+            plots.plot(label, row, root / relative)
+        except Exception as exc:  # a plot must never cost the report
+            row["plot_error"] = f"{type(exc).__name__}: {exc}"
+            continue
+        row["plot"] = relative
+        count += 1
+    return {"available": True, "count": count, "folder": folder}
 
 
 def _profile_name(hyp: Any) -> str:
@@ -207,9 +245,14 @@ def _profile_name(hyp: Any) -> str:
 
 
 def markdown(data: dict[str, Any]) -> str:
-    """The report as Markdown tables, one per target."""
-    out = [f"# Conformance report (torch {data['torch']}, "
-           f"profile {data['hypothesis']['profile']})", ""]
+    """The report as Markdown: a table per target, then its plots."""
+    hyp = data["hypothesis"]
+    seed = "derandomized" if hyp["derandomize"] else f"seed {hyp['seed']}"
+    out = [f"# Conformance report (torch {data['torch']}, profile {hyp['profile']}, "
+           f"{hyp['max_examples']} examples, {seed})", ""]
+    how = data.get("plots", {}).get("how")
+    if how:
+        out += [f"Plots of failed trajectories: {how}.", ""]
     for t in data["targets"]:
         out += [f"## {t['label']} (spec: {t['spec'] or 'none'})", "",
                 "| check | outcome | max error (ulps) | detail |", "|---|---|---|---|"]
@@ -218,4 +261,12 @@ def markdown(data: dict[str, Any]) -> str:
             detail = (c["reason"] or "").splitlines()[0] if c["reason"] else ""
             out.append(f"| {c['check']} | {c['outcome']} | {worst} | {detail.replace('|', '/')} |")
         out.append("")
+        for c in t["checks"]:
+            if c["outcome"] != Outcome.FAILED.value:
+                continue
+            out += [f"### {c['check']}", "", c["reason"] or "", ""]
+            if c.get("plot"):
+                out += [f"![{t['label']} {c['check']}]({c['plot']})", ""]
+            if c.get("reproducer"):
+                out += ["Reproducer:", "", "```python", c["reproducer"], "```", ""]
     return "\n".join(out)

@@ -1,0 +1,133 @@
+"""The suite without pytest: `check_scheduler(target)` runs the catalogue and returns the
+results, as scikit-learn's `check_estimator` does, for notebooks and other test runners."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hypothesis import settings
+
+from conformance.report import Outcome, Recorder, Row, clip
+from conformance.targets import Target, UsageFault, build_targets, looks_like_scheduler, spec_for
+
+
+@dataclass
+class Results:
+    """The outcome of `check_scheduler`: one Row per check and target (passed, failed or
+    skipped, with the reason, step, group, expected and actual values and a reproducer)."""
+
+    recorder: Recorder
+    profile: settings
+
+    @property
+    def rows(self) -> list[Row]:
+        return [r for t in self.recorder.targets for r in self.recorder.rows.get(t.label, [])]
+
+    @property
+    def failed(self) -> list[Row]:
+        return [r for r in self.rows if r.outcome is Outcome.FAILED]
+
+    @property
+    def ok(self) -> bool:
+        """True when no check failed."""
+        return not self.failed
+
+    def as_json(self) -> dict[str, Any]:
+        """The same data as the plugin's JSON report (docs/report.md)."""
+        data: dict[str, Any] = json.loads(json.dumps(self.recorder.as_json(self.profile),
+                                                     default=repr))
+        return data
+
+    def write(self, path: str | Path) -> list[Path]:
+        """Write the JSON report, its Markdown and the plots, as --conformance-report does."""
+        return self.recorder.write(Path(path), self.profile)
+
+    def __str__(self) -> str:
+        return "\n".join(self.recorder.summary_lines())
+
+
+def _target(target: Any, spec: str | None, kwargs: dict[str, Any] | None) -> list[Target]:
+    fixed = json.dumps(kwargs) if kwargs else None
+    if isinstance(target, str):
+        return build_targets([target], [spec] if spec else [], fixed)
+    if not looks_like_scheduler(target):
+        raise UsageFault(f"check_scheduler: {target!r} is neither a scheduler class nor a "
+                         "factory f(optimizer, **kwargs) -> scheduler")
+    name = getattr(target, "__qualname__", type(target).__name__)
+    path = f"{getattr(target, '__module__', '__main__')}:{name}"
+    return [Target(getattr(target, "__name__", name), path, target, spec_for(target, spec),
+                   dict(kwargs or {}))]
+
+
+def check_scheduler(target: Any, spec: str | None = None, *,
+                    kwargs: dict[str, Any] | None = None, checks: list[str] | None = None,
+                    profile: str = "ci", timeout: float | None = None,
+                    seed: int | None = None) -> Results:
+    """Run the conformance checks on `target` and return the results.
+
+    `target` is a scheduler class, a factory f(optimizer, **kwargs) -> scheduler, or a
+    "MODULE:ATTR" string ("torch" for every torch built-in); `spec` names the reference
+    schedule (torch's classes find theirs); `kwargs` fixes constructor arguments (the rest
+    are drawn); `checks` limits the run to these check ids (or family prefixes such as
+    "state_dict"); `profile` is a Hypothesis profile (dev, ci, thorough); `seed` the seed of
+    a profile that is not derandomized (default: a fresh one, kept in the results). The
+    target's output is captured, so that a notebook stays readable, and attached, clipped,
+    to the failure it came with. Raises ValueError for a usage error (bad path, unknown
+    spec, unknown check or profile).
+    """
+    import conformance.checks
+    import conformance.plugin  # noqa: F401  (registers the Hypothesis profiles)
+    from conformance.catalogue import CHECKS, missing
+    from conformance.execution import TIMEOUT, Hung, execute
+    from conformance.harness import Mismatch
+    from conformance.plugin import hung_mismatch
+
+    try:
+        targets = _target(target, spec, kwargs)
+    except UsageFault as exc:
+        raise ValueError(str(exc).replace("--scheduler", "check_scheduler", 1)) from None
+    chosen = list(CHECKS.values())
+    if checks is not None:
+        chosen = [c for c in chosen if c.id in checks or c.family in checks]
+        unknown = sorted(set(checks) - {c.id for c in chosen} - {c.family for c in chosen})
+        if unknown:
+            raise ValueError(f"check_scheduler: unknown check(s) {unknown}; known: "
+                             f"{', '.join(CHECKS)}")
+    try:
+        chosen_profile = settings.get_profile(profile)
+    except Exception:
+        raise ValueError(f"check_scheduler: unknown Hypothesis profile {profile!r}; "
+                         "use dev, ci or thorough") from None
+    fresh = random.SystemRandom().getrandbits(32)
+    recorder = Recorder(targets, {}, seed=seed if seed is not None else fresh, profile=profile)
+    for t in targets:
+        for check in chosen:
+            if missing(check, t):
+                continue
+            worst: float | None = None
+            failure: BaseException | None = None
+            sink = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                    worst = execute(check, t, TIMEOUT if timeout is None else timeout,
+                                    recorder.seed, chosen_profile)
+            except Hung as hung:
+                failure = hung_mismatch(t, hung)
+            except Exception as error:  # the target's exception is a finding
+                failure = error
+            details = Recorder.details(t, check, worst, failure)
+            if failure is not None and not isinstance(failure, Mismatch) and sink.getvalue():
+                details["reason"] += "\n" + clip(sink.getvalue())
+            recorder.record(details, Outcome.FAILED if failure is not None else Outcome.PASSED)
+    recorder.finish()
+    if checks is not None:
+        for t in targets:
+            ids = {c.id for c in chosen}
+            recorder.rows[t.label] = [r for r in recorder.rows[t.label] if r.check in ids]
+    return Results(recorder, chosen_profile)

@@ -1,0 +1,72 @@
+"""PNG plots of failed trajectory checks: per param group the target's lr and the expected lr
+over the steps, with the first divergent step marked. matplotlib is an optional extra."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+INSTALL = "pip install 'lr-conformance[plots]' (matplotlib)"
+
+
+def available() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def file_name(target: str, check: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{target}--{check}") + ".png"
+
+
+def _finite(values: list[float]) -> list[float]:
+    return [v if isinstance(v, (int, float)) and math.isfinite(v) else math.nan for v in values]
+
+
+def plot(target: str, row: dict[str, Any], path: Path) -> Path:
+    """Draw `row`'s series (a failed trajectory check of `target`) into the PNG `path`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = row["series"]
+    seen, expected, first = series["seen"], series["expected"], series["first"]
+    groups = max((len(r) for r in expected), default=0)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    values = []
+    for g in range(groups):
+        color = colors[g % len(colors)]
+        want = _finite([r[g] for r in expected if len(r) > g])
+        got = _finite([r[g] for r in seen if len(r) > g])
+        values += want + got
+        ax.plot(range(first, first + len(want)), want, color=color, ls="--", lw=2.4, alpha=0.55,
+                label=f"group {g}: expected")
+        ax.plot(range(first, first + len(got)), got, color=color, lw=1.1, marker=".", ms=3,
+                label=f"group {g}: target")
+    step, group, actual = row.get("step"), row.get("group"), row.get("actual")
+    if step is not None:
+        ax.axvline(step, color="red", ls=":", lw=1.2)
+        if isinstance(actual, (int, float)) and math.isfinite(actual):
+            ax.plot([step], [actual], "o", mfc="none", mec="red", mew=1.6, ms=11,
+                    label=f"first divergence: step {step}"
+                          + (f", group {group}" if group is not None else ""))
+    positive = [v for v in values if v > 0]
+    if positive and len(positive) == len([v for v in values if not math.isnan(v)]) \
+            and max(positive) / min(positive) > 100:
+        ax.set_yscale("log")  # decaying schedules span decades
+    ax.set_xlabel("step")
+    ax.set_ylabel("learning rate")
+    ax.set_title(f"[{target}] {row['check']}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+    return path

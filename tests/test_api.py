@@ -1,0 +1,71 @@
+"""conformance.check_scheduler: the catalogue without pytest (issue 9)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from torch.optim.lr_scheduler import StepLR
+
+from conformance import check_scheduler
+from conformance.report import Outcome
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "zoo"))
+from zoo.oracle import StepLROffByOne
+from zoo.state import CyclicLRLoadForgetsEpoch
+
+
+def test_a_torch_class_passes_every_applicable_check() -> None:
+    results = check_scheduler(StepLR, checks=["oracle", "state_dict", "api"])
+    assert results.ok, str(results)
+    ran = [r for r in results.rows if r.outcome is Outcome.PASSED]
+    assert {r.check for r in ran} >= {"oracle.agreement", "state_dict.roundtrip", "api.finite"}
+    assert all(r.check.split(".")[0] in ("oracle", "state_dict", "api") for r in results.rows)
+
+
+def test_a_broken_scheduler_fails_with_where_and_a_reproducer() -> None:
+    results = check_scheduler(StepLROffByOne, "StepLR", checks=["oracle.agreement"])
+    assert not results.ok
+    (row,) = results.failed
+    assert row.check == "oracle.agreement" and row.error == "mismatch"
+    assert row.step is not None and row.group is not None
+    assert row.expected != row.actual
+    assert "StepLROffByOne(opt" in row.reproducer
+    assert "FAILED oracle.agreement at step" in str(results)
+
+
+def test_a_path_string_and_fixed_kwargs(tmp_path: Path) -> None:
+    results = check_scheduler("torch.optim.lr_scheduler:CosineAnnealingLR",
+                              kwargs={"T_max": 7}, checks=["oracle.agreement"], profile="dev",
+                              seed=3)
+    assert results.ok, str(results)
+    data = results.as_json()
+    assert data["hypothesis"] == {"profile": "dev", "max_examples": 15, "derandomize": False,
+                                  "seed": 3}
+    assert data["targets"][0]["fixed_kwargs"] == {"T_max": "7"}
+    written = results.write(tmp_path / "r.json")
+    assert json.loads(written[0].read_text())["targets"][0]["spec"] == "CosineAnnealingLR"
+
+
+def test_state_findings_come_back_as_rows() -> None:
+    results = check_scheduler(CyclicLRLoadForgetsEpoch, "CyclicLR", checks=["state_dict"])
+    assert "state_dict.roundtrip" in {r.check for r in results.failed}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("no.such:Thing",), "cannot import module 'no.such'"),
+    ((StepLR,), None),
+    (("torch.optim.lr_scheduler:StepLR", "NoSuchSpec"), "unknown spec"),
+    ((42,), "neither a scheduler class nor a factory"),
+])
+def test_usage_errors_are_value_errors(args: tuple[object, ...], message: str | None) -> None:
+    if message is None:
+        with pytest.raises(ValueError, match="unknown check"):
+            check_scheduler(*args, checks=["no.such_check"])
+        with pytest.raises(ValueError, match="unknown Hypothesis profile"):
+            check_scheduler(*args, profile="nope")
+        return
+    with pytest.raises(ValueError, match=message):
+        check_scheduler(*args)
