@@ -807,6 +807,16 @@ def initial_step(target: Target, case: Case) -> None:
                           ["print(vars(sched).get('_is_initial', 'none'))"])
 
 
+def _number(value: Any, step: int, group: int) -> float:
+    """get_last_lr()[group] as a float; a Mismatch naming it when it is no number."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, RuntimeError):
+        raise Mismatch(f"step {step}: get_last_lr()[{group}] is {value!r:.60} "
+                       f"({type(value).__name__}), not a number", step=step, group=group,
+                       actual=repr(value)[:60]) from None
+
+
 @check("versions.tensor_lr", "class", "lr_scheduler")
 def tensor_lr(target: Target, case: Case) -> None:
     """On Tensor lrs, steps update each group's tensor in place (2.4+) and get_last_lr() holds
@@ -858,9 +868,9 @@ def tensor_lr(target: Target, case: Case) -> None:
                                       [*setup[1:], *stepping(case, t),
                                        "print(sched.get_last_lr()[0] is opt.param_groups[0]"
                                        "['lr'])"], step=t, group=shared[0])
-                earlier.append((t, last, [float(v) for v in last]))
+                earlier.append((t, last, [_number(v, t, g) for g, v in enumerate(last)]))
     for t, values, floats in earlier:
-        now = [float(v) for v in values]
+        now = [_number(v, t, g) for g, v in enumerate(values)]
         if now != floats:
             raise _entry_fail("last_lr_copies", f"a get_last_lr() result of step {t} changed "
                               f"from {floats!r} to {now!r} with later steps", target, case,
