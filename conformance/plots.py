@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 INSTALL = "pip install 'lr-conformance[plots]' (matplotlib)"
+#: Steps either side of the first divergence in the zoomed panel (long runs only).
+ZOOM = 12
 
 
 def available() -> bool:
@@ -36,35 +38,44 @@ def plot(target: str, row: dict[str, Any], path: Path) -> Path:
 
     series = row["series"]
     seen, expected, first = series["seen"], series["expected"], series["first"]
+    step, group, actual = row.get("step"), row.get("group"), row.get("actual")
     groups = max((len(r) for r in expected), default=0)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    values = []
-    for g in range(groups):
-        color = colors[g % len(colors)]
-        want = _finite([r[g] for r in expected if len(r) > g])
-        got = _finite([r[g] for r in seen if len(r) > g])
-        values += want + got
-        ax.plot(range(first, first + len(want)), want, color=color, ls="--", lw=2.4, alpha=0.55,
-                label=f"group {g}: expected")
-        ax.plot(range(first, first + len(got)), got, color=color, lw=1.1, marker=".", ms=3,
-                label=f"group {g}: target")
-    step, group, actual = row.get("step"), row.get("group"), row.get("actual")
-    if step is not None:
-        ax.axvline(step, color="red", ls=":", lw=1.2)
-        if isinstance(actual, (int, float)) and math.isfinite(actual):
-            ax.plot([step], [actual], "o", mfc="none", mec="red", mew=1.6, ms=11,
-                    label=f"first divergence: step {step}"
-                          + (f", group {group}" if group is not None else ""))
-    positive = [v for v in values if v > 0]
-    if positive and len(positive) == len([v for v in values if not math.isnan(v)]) \
-            and max(positive) / min(positive) > 100:
-        ax.set_yscale("log")  # decaying schedules span decades
-    ax.set_xlabel("step")
-    ax.set_ylabel("learning rate")
-    ax.set_title(f"[{target}] {row['check']}", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
+    zoom = step is not None and len(expected) > 2 * ZOOM
+    fig, axes = plt.subplots(1, 2 if zoom else 1, figsize=(12 if zoom else 8, 4.5), dpi=110,
+                             squeeze=False)
+    spans = [(first, first + len(expected))]
+    if zoom:
+        assert step is not None
+        spans.append((max(first, step - ZOOM), min(first + len(expected), step + ZOOM + 1)))
+    for ax, (lo, hi) in zip(axes[0], spans, strict=True):
+        values = []
+        for g in range(groups):
+            color = colors[g % len(colors)]
+            want = _finite([r[g] for r in expected[lo - first:hi - first] if len(r) > g])
+            got = _finite([r[g] for r in seen[lo - first:hi - first] if len(r) > g])
+            values += want + got
+            ax.plot(range(lo, lo + len(want)), want, color=color, ls="--", lw=2.4, alpha=0.55,
+                    label=f"group {g}: expected")
+            ax.plot(range(lo, lo + len(got)), got, color=color, lw=1.1, marker=".", ms=3,
+                    label=f"group {g}: target")
+        if step is not None:
+            ax.axvline(step, color="red", ls=":", lw=1.2)
+            if isinstance(actual, (int, float)) and math.isfinite(actual):
+                ax.plot([step], [actual], "o", mfc="none", mec="red", mew=1.6, ms=11,
+                        label=f"first divergence: step {step}"
+                              + (f", group {group}" if group is not None else ""))
+        shown = [v for v in values if not math.isnan(v)]
+        if shown and min(shown) > 0 and max(shown) / min(shown) > 100:
+            ax.set_yscale("log")  # decaying schedules span decades
+        ax.set_xlabel("step")
+        ax.set_ylabel("learning rate")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="best")
+    axes[0][0].set_title(f"[{target}] {row['check']}" + (": the whole run" if zoom else ""),
+                         fontsize=10)
+    if zoom:
+        axes[0][1].set_title(f"around step {step}", fontsize=10)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
