@@ -84,7 +84,7 @@ def check_scheduler(target: Any, spec: str | None = None, *,
     import conformance.checks
     import conformance.plugin  # noqa: F401  (registers the Hypothesis profiles)
     from conformance.catalogue import CHECKS, missing
-    from conformance.execution import TIMEOUT, Hung, execute
+    from conformance.execution import HUNG, TIMEOUT, Hung, execute
     from conformance.harness import Mismatch
     from conformance.plugin import hung_mismatch
 
@@ -107,6 +107,7 @@ def check_scheduler(target: Any, spec: str | None = None, *,
     fresh = random.SystemRandom().getrandbits(32)
     recorder = Recorder(targets, {}, seed=seed if seed is not None else fresh, profile=profile)
     for t in targets:
+        HUNG.pop(t.label, None)  # a target that hung in an earlier call gets a new chance
         for check in chosen:
             if missing(check, t):
                 continue
