@@ -1,4 +1,4 @@
-"""Sessions: conformance (the main job), tests, lint, bench, mutation, matrix.
+"""Sessions: conformance (the main job), tests, lint, bench, mutation, matrix, thirdparty.
 
 Every session pins torch: an unpinned torch pulls a ~3 GB CUDA build. uv is preferred (its
 cache is shared across venvs, which the torch matrix needs); virtualenv is the fallback.
@@ -164,3 +164,30 @@ def matrix(session: nox.Session) -> None:
     if builtins:
         table += ["--docs", "docs/torch-versions.md"]
     session.run(*table)
+
+
+#: The real packages `thirdparty` checks (versions: thirdparty/constraints.txt).
+THIRDPARTY = ["transformers", "pytorch-optimizer", "warmup-scheduler"]
+
+
+@nox.session(python="3.11")
+def thirdparty(session: nox.Session) -> None:
+    """The suite on real third-party schedulers (thirdparty/targets.json): transformers'
+    schedule factories, pytorch-optimizer's schedulers, warmup-scheduler's
+    GradualWarmupScheduler. Green when the only failures are the findings recorded in
+    thirdparty/xfails.txt (docs/findings.md); any other failure turns it red."""
+    pin = torch_args(session)
+    # torch is a constraint as well as a requirement: a package that wants another torch
+    # fails to resolve instead of replacing it with a ~3 GB CUDA build.
+    constraint = Path(session.create_tmp()) / "torch-constraint.txt"
+    constraint.write_text(pin[-1] + "\n", encoding="utf-8")
+    session.install(*pin, "-c", str(constraint), "-c", "thirdparty/constraints.txt",
+                    "-e", ".", *THIRDPARTY)
+    session.run("python", "-c", "import torch; v = torch.__version__; "
+                f"assert v.split('+')[0] == {DEFAULT_TORCH!r}, v; print('torch', v)")
+    Path("reports").mkdir(exist_ok=True)
+    # The project's addopts name pytest-benchmark's option, which this venv lacks.
+    session.run("pytest", "-o", "addopts=", "-p", "no:cacheprovider",
+                "--scheduler-config", "thirdparty/targets.json",
+                "--conformance-xfails", "thirdparty/xfails.txt",
+                "--conformance-report", "reports/thirdparty.json", *session.posargs)

@@ -159,4 +159,16 @@ def origin(exc: BaseException) -> str:
     """'suite' when the exception was raised in the suite's own code (a bug to report),
     else 'target' (the target, or code it called, raised)."""
     frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, AttributeError) and _foreign(getattr(exc, "obj", None)):
+        # The suite asked the target for a scheduler method it lacks (a look-alike without
+        # state_dict or get_last_lr): the target's failure, not the suite's.
+        return "target"
     return "suite" if frames and frames[-1].filename.startswith(_SUITE) else "target"
+
+
+def _foreign(obj: Any) -> bool:
+    """An object of a type the target defines: not the suite's, torch's or Python's (an
+    AttributeError on those is a bug of the suite)."""
+    module = getattr(type(obj), "__module__", "") or ""
+    return obj is not None and module.partition(".")[0] not in (
+        "conformance", "reference", "torch", "builtins", "hypothesis")

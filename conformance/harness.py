@@ -74,7 +74,7 @@ def materialize(value: Any, opt: torch.optim.Optimizer) -> Any:
 
 def construct(target: Target, opt: torch.optim.Optimizer, case: Case, **extra: Any) -> Any:
     """The target built on `opt` with the case's arguments (sub-schedulers built first)."""
-    args = {k: materialize(v, opt) for k, v in case.args.items()}
+    args = target.translate({k: materialize(v, opt) for k, v in case.args.items()})
     args.update(extra)
     if takes_optimizer_by_name(target.obj):
         sched = target.obj(optimizer=opt, **args)
@@ -186,9 +186,10 @@ def script(target: Target, case: Case, body: Sequence[str]) -> str:
     )
     optim = ("torch.optim.Adam(groups)" if case.optim == "adam"
              else "torch.optim.SGD(groups, lr=0.1, momentum=0.9)")
-    args = ", ".join(f"{k}={_code(v)}" for k, v in case.args.items())
+    named = target.translate(case.args)  # under the target's own argument names
+    args = ", ".join(f"{k}={_code(v)}" for k, v in named.items())
     opt_arg = ("optimizer=opt" if takes_optimizer_by_name(target.obj)
-               else "" if first_parameter(target.obj) in case.args else "opt")
+               else "" if first_parameter(target.obj) in named else "opt")
     lines = ["import torch", "from torch.optim import lr_scheduler  # noqa: F401",
              _import_line(target)]
     if "Lam(" in repr(case.args):

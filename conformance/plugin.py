@@ -43,6 +43,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "GradualWarmupScheduler)")
     group.addoption("--scheduler-kwargs", default=None, metavar="JSON",
                     help="constructor arguments to fix, as a JSON object (the rest are drawn)")
+    group.addoption("--scheduler-map", action="append", default=[], metavar="JSON",
+                    help="the target's names for the spec's arguments, as a JSON object "
+                         "'{\"T_max\": \"total_steps\"}' (null: the target has no such "
+                         "argument); pairs with --scheduler like --spec")
+    group.addoption("--scheduler-config", default=None, metavar="FILE",
+                    help="more targets from a JSON file: a list of {\"scheduler\", \"spec\", "
+                         "\"map\", \"kwargs\", \"label\"} objects")
     group.addoption("--conformance-report", default=None, metavar="PATH",
                     help="write a JSON report there (and a Markdown table next to it)")
     group.addoption("--conformance-xfails", default=None, metavar="FILE",
@@ -69,16 +76,19 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("help", False) or config.getoption("version", False):
         return
     names = named_targets(config)
-    if not names:
-        if config.getoption("spec") or config.getoption("scheduler_kwargs"):
-            raise pytest.UsageError(
-                "--spec and --scheduler-kwargs need a target: add --scheduler MODULE:ATTR")
+    if not names and not config.getoption("scheduler_config"):
+        if (config.getoption("spec") or config.getoption("scheduler_kwargs")
+                or config.getoption("scheduler_map")):
+            raise pytest.UsageError("--spec, --scheduler-kwargs and --scheduler-map need a "
+                                    "target: add --scheduler MODULE:ATTR")
         return
     import conformance.checks  # noqa: F401  (registers the catalogue)
 
     try:
         targets = build_targets(names, config.getoption("spec"),
-                                config.getoption("scheduler_kwargs"))
+                                config.getoption("scheduler_kwargs"),
+                                config.getoption("scheduler_map"),
+                                config.getoption("scheduler_config"))
         xfails = read_xfails(config.getoption("conformance_xfails"))
     except UsageFault as exc:
         raise pytest.UsageError(str(exc)) from None

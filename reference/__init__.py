@@ -4,7 +4,17 @@
 class. See docs/spec.md for the formulas and their derivations.
 """
 
-from reference import composite, cosine, cyclic, linear, plateau, steps, swa, warmup
+from reference import (
+    composite,
+    cosine,
+    cyclic,
+    linear,
+    plateau,
+    steps,
+    swa,
+    transformers,
+    warmup,
+)
 from reference.base import SCHEDULES, Param, Schedule, State, make, ulps
 
 __all__ = [
@@ -20,6 +30,7 @@ __all__ = [
            "plateau",
            "steps",
            "swa",
+           "transformers",
            "ulps",
            "warmup",
 ]

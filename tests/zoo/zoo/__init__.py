@@ -12,5 +12,5 @@ Members of `zoo.correct` have `SPEC` and no `FAMILY`: they must pass every appli
 """
 
 MODULES = ("oracle", "recurrence", "chain", "warns", "state", "resume", "groups", "api",
-           "seeds", "cost", "versions")
+           "seeds", "cost", "versions", "thirdparty")
 CORRECT = "correct"
