@@ -89,6 +89,13 @@ def mutation(session: nox.Session) -> None:
     session.run("python", "tests/zoo/runner.py", *session.posargs)
 
 
+@nox.session(python="3.11")
+def determinism(session: nox.Session) -> None:
+    """The ci profile's results are identical run after run: `nox -s determinism -- -r 20`."""
+    install(session, "[dev]")
+    session.run("python", "tools/determinism.py", *session.posargs)
+
+
 def matrix_install(version: str) -> list[str]:
     """`uv pip install` arguments for one matrix venv: torch pinned (the local CPU wheel where
     the find-links folder has it), the suite, and numpy 1.x for torch < 2.3, which was built

@@ -135,9 +135,12 @@ def lam(multiplicative: bool) -> st.SearchStrategy[Lam]:
 
 
 def lambda_args(multiplicative: bool) -> ArgsFor:
-    return lambda groups: st.fixed_dictionaries(
-        {"lr_lambda": per_group(groups, lam(multiplicative))}
-    )
+    # A list of distinct lambdas first (Hypothesis favours the first branch of one_of): equal
+    # lambdas cannot show a group that was given another group's lambda.
+    return lambda groups: st.fixed_dictionaries({"lr_lambda": st.one_of(
+        st.lists(lam(multiplicative), min_size=groups, max_size=groups, unique=True),
+        lam(multiplicative),
+    )})
 
 
 def milestones(max_gap: int = 60, most: int = 4) -> st.SearchStrategy[list[int]]:
