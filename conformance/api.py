@@ -77,9 +77,9 @@ def check_scheduler(target: Any, spec: str | None = None, *,
     are drawn); `checks` limits the run to these check ids (or family prefixes such as
     "state_dict"); `profile` is a Hypothesis profile (dev, ci, thorough); `seed` the seed of
     a profile that is not derandomized (default: a fresh one, kept in the results). The
-    target's output is captured, so that a notebook stays readable, and attached, clipped,
-    to the failure it came with. Raises ValueError for a usage error (bad path, unknown
-    spec, unknown check or profile).
+    target's output is captured, so that a notebook stays readable; when the target raised,
+    the output is attached, clipped, to that failure. Raises ValueError for a usage error
+    (bad path, unknown spec, unknown check or profile).
     """
     import conformance.checks
     import conformance.plugin  # noqa: F401  (registers the Hypothesis profiles)
@@ -120,7 +120,7 @@ def check_scheduler(target: Any, spec: str | None = None, *,
                                     recorder.seed, chosen_profile)
             except Hung as hung:
                 failure = hung_mismatch(t, hung)
-            except Exception as error:  # the target's exception is a finding
+            except (Exception, SystemExit) as error:  # the target's exception is a finding
                 failure = error
             details = Recorder.details(t, check, worst, failure)
             if failure is not None and not isinstance(failure, Mismatch) and sink.getvalue():

@@ -69,3 +69,12 @@ def test_usage_errors_are_value_errors(args: tuple[object, ...], message: str | 
         return
     with pytest.raises(ValueError, match=message):
         check_scheduler(*args)
+
+
+def test_a_target_that_exits_does_not_end_the_caller() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent / "hostile"))
+    import hostile
+
+    results = check_scheduler(hostile.ExitsInStep, "StepLR", checks=["api.finite"])
+    (row,) = results.failed
+    assert row.error == "target" and "SystemExit" in row.reason
