@@ -133,11 +133,11 @@ class LinearLR(Schedule):
         if epoch > T:
             return 0.0
         c_now = self._c(epoch)
-        if c_now == 0:
-            return 0.0
+        if c_now == 0 or (epoch == T and f == 0):
+            return 0.0  # rounding can leave c_T a hair off 0 (-2e-17): exactly 0 in theory
         den = T * self._c(epoch - 1)
-        rel_den = (T * s + 2 * (epoch - 1) * abs(f - s)) / den + 1.0
-        return abs(f - s) / (T * c_now) * (3.0 + rel_den) + 2.0
+        rel_den = (T * s + 2 * (epoch - 1) * abs(f - s)) / abs(den) + 1.0
+        return abs(f - s) / abs(T * c_now) * (3.0 + rel_den) + 2.0
 
 
 @register

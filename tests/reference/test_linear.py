@@ -229,3 +229,11 @@ def test_torch_linearlr_zero_end_is_non_negative() -> None:
     params = {"start_factor": 0.3, "end_factor": 0.0, "total_iters": 3}
     seen = h.torch_trajectory("LinearLR", [1.0], params, 5)
     assert min(v for row in seen for v in row) >= 0
+
+
+def test_kappa_where_rounding_leaves_the_end_factor_off_zero() -> None:
+    # s + (0 - s) * T / T rounds to -2e-17 for this s: the term kappa weighs is still 0.
+    sched = make("LinearLR", [0.1], start_factor=0.46881351937883103, end_factor=0.0,
+                 total_iters=10)
+    assert sched.kappa(10) == 0.0
+    h.check_bound_finite(sched, 40)
