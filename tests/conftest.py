@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.support import Runner, runner
+
+# The project's tests gate CI, so a run must give the same result every time: derandomized
+# by default. `--hypothesis-profile explore` draws fresh examples (and more of them).
+settings.register_profile("project", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", max_examples=300, deadline=None)
+settings.load_profile("project")
 
 
 @pytest.fixture
