@@ -55,8 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-xfails", default=None, metavar="FILE",
                     help="known failures, one 'check-id  # reason' a line")
     group.addoption("--conformance-timeout", default=TIMEOUT, type=float, metavar="SECONDS",
-                    help=f"time limit of one example (default {TIMEOUT:g}); an example that "
-                         "outlives it fails its check as hung")
+                    help=f"time limit of one example (default {TIMEOUT:g}; 0: none); an "
+                         "example that outlives it fails its check as hung")
     parser.addini("conformance_scheduler", "default --scheduler target(s)", type="args",
                   default=[])
 
@@ -90,6 +90,9 @@ def pytest_configure(config: pytest.Config) -> None:
                                 config.getoption("scheduler_map"),
                                 config.getoption("scheduler_config"))
         xfails = read_xfails(config.getoption("conformance_xfails"))
+        if config.getoption("conformance_timeout") < 0:
+            raise UsageFault("--conformance-timeout: give a number of seconds >= 0 "
+                             "(0: no time limit)")
     except UsageFault as exc:
         raise pytest.UsageError(str(exc)) from None
     config.stash[_TARGETS] = targets

@@ -29,6 +29,7 @@ def one_error_line(stderr: str) -> str:
     (["--scheduler", CLASS, "--scheduler-kwargs", '{"nope": 1}'], "unknown key(s) nope"),
     (["--scheduler", "json"], "has no scheduler class with a spec"),
     (["--spec", "StepLR"], "need a target"),
+    (["--scheduler", CLASS, "--conformance-timeout", "-1"], "give a number of seconds >= 0"),
 ])
 def test_usage_errors_exit_4_with_one_line(suite: Runner, args: list[str], needle: str) -> None:
     done = suite(*args)
