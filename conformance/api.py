@@ -84,9 +84,8 @@ def check_scheduler(target: Any, spec: str | None = None, *,
     import conformance.checks
     import conformance.plugin  # noqa: F401  (registers the Hypothesis profiles)
     from conformance.catalogue import CHECKS, missing
-    from conformance.execution import HUNG, TIMEOUT, Hung, execute
+    from conformance.execution import HUNG, TIMEOUT, execute
     from conformance.harness import Mismatch
-    from conformance.plugin import hung_mismatch
 
     try:
         targets = _target(target, spec, kwargs)
@@ -118,8 +117,6 @@ def check_scheduler(target: Any, spec: str | None = None, *,
                 with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                     worst = execute(check, t, TIMEOUT if timeout is None else timeout,
                                     recorder.seed, chosen_profile)
-            except Hung as hung:
-                failure = hung_mismatch(t, hung)
             except (Exception, SystemExit) as error:  # the target's exception is a finding
                 failure = error
             details = Recorder.details(t, check, worst, failure)

@@ -19,7 +19,7 @@ from typing import Any
 import hypothesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-from conformance.harness import Case
+from conformance.harness import Case, Mismatch, script, stepping
 from conformance.targets import Target
 
 #: Seconds one example may take before it counts as hung (--conformance-timeout).
@@ -114,9 +114,9 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
             seed: Any = None, profile: settings | None = None) -> float | None:
     """Run `check` on `target` (once, or under Hypothesis: `profile`, else the active one;
     `seed` for profiles that are not derandomized), isolated and under the time limit;
-    return the largest error in ulps the check reported."""
+    return the largest error in ulps the check reported. A hung example raises a Mismatch
+    with a reproducer of its case."""
     from conformance.catalogue import cases
-    from conformance.harness import Mismatch
 
     warm_up()
 
@@ -149,10 +149,19 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
                 if seed is not None and not current.derandomize:
                     test = hypothesis.seed(seed)(test)
                 test()
-    except Hung:
+    except Hung as hung:
         HUNG[target.label] = check.id
-        raise
+        raise hung_mismatch(target, hung) from None
     return worst
+
+
+def hung_mismatch(target: Target, exc: Hung) -> Mismatch:
+    """A hung example as a failure with a reproducer of the case that hung."""
+    message = (f"{exc} (time limit: --conformance-timeout); the target's later checks "
+               "are not run")
+    if exc.case is None:
+        return Mismatch(message)
+    return Mismatch(message, script=script(target, exc.case, stepping(exc.case, exc.case.steps)))
 
 
 def origin(exc: BaseException) -> str:

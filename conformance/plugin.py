@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
-from conformance.execution import TIMEOUT, Hung
-from conformance.harness import Mismatch, script, stepping
+from conformance.execution import TIMEOUT
+from conformance.harness import Mismatch
 from conformance.report import Recorder, clip
 from conformance.targets import Target, UsageFault, build_targets
 
@@ -199,12 +199,10 @@ class CheckItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
-        from conformance.execution import Hung, origin
+        from conformance.execution import origin
 
         exc = excinfo.value
         head = f"[{self.target.label}] {self.check.id}: {self.check.contract}"
-        if isinstance(exc, Hung):
-            exc = hung_mismatch(self.target, exc)
         if isinstance(exc, Mismatch):
             text = f"{head}\n  {exc.message}"
             if exc.script:
@@ -220,15 +218,6 @@ class CheckItem(pytest.Item):
         return self.path, None, self.name
 
 
-def hung_mismatch(target: Target, exc: Hung) -> Mismatch:
-    """A hung example as a failure with a reproducer of the case that hung."""
-    message = (f"{exc} (time limit: --conformance-timeout); the target's later checks "
-               "are not run")
-    if exc.case is None:
-        return Mismatch(message)
-    return Mismatch(message, script=script(target, exc.case, stepping(exc.case, exc.case.steps)))
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     outcome = yield
@@ -237,8 +226,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         report.sections = [(title, clip(text)) for title, text in report.sections]
         if call.when == "call":
             exc = call.excinfo.value if call.excinfo else None
-            if isinstance(exc, Hung):
-                exc = hung_mismatch(item.target, exc)
             report.user_properties.append(
                 ("conformance", Recorder.details(item.target, item.check, item.worst, exc)))
 
