@@ -12,7 +12,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 
 from conformance.harness import Case
-from conformance.specs import args_of, cap, lr_value
+from conformance.specs import QUARTER, args_of, cap, lr_value
 from conformance.targets import Target
 
 CheckFn = Callable[[Target, Case], "float | None"]
@@ -127,7 +127,6 @@ def _up_to(n: int) -> st.SearchStrategy[int]:
 # Strategies are built once and reused: Hypothesis analyses each strategy object once, and
 # drawing through fresh objects made data generation dominate the run (issue 8).
 _GROUPS = st.integers(1, 3)
-_QUARTER = st.integers(0, 3)
 _LRS = {g: st.lists(lr_value(), min_size=g, max_size=g) for g in (1, 2, 3)}
 
 
@@ -155,7 +154,7 @@ def cases(target: Target, steps_cap: int | None = None) -> st.SearchStrategy[Cas
             horizon = min(horizon, steps_cap)
         # Three in four examples run to the horizon (the simplest choice, so shrinking keeps
         # it); the rest stop anywhere before it.
-        steps = draw(_up_to(horizon)) if draw(_QUARTER) == 3 else horizon
+        steps = draw(_up_to(horizon)) if draw(QUARTER) == 3 else horizon
         metrics = draw(metrics_strategy(steps)) if with_metrics else None
         optim = (draw(optimizers) if optimizers is not None
                  else spec.optimizers[0] if spec else "sgd")

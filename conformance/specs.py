@@ -280,7 +280,8 @@ def plateau_args(groups: int) -> st.SearchStrategy[Args]:
     })
 
 
-_QUARTER = st.integers(0, 3)
+#: One draw in four: `draw(QUARTER) == 3` (Hypothesis shrinks towards 0, the usual branch).
+QUARTER = st.integers(0, 3)
 
 
 def warmup_restarts_args(groups: int) -> st.SearchStrategy[Args]:
@@ -290,7 +291,7 @@ def warmup_restarts_args(groups: int) -> st.SearchStrategy[Args]:
         lo = draw(st.floats(0.0, 0.01))
         # Warmup and cycle growth interact (only the part after warmup grows): draw both
         # non-trivial in most examples.
-        warmup = draw(st.integers(1, first - 1)) if first > 1 and draw(_QUARTER) < 3 else 0
+        warmup = draw(st.integers(1, first - 1)) if first > 1 and draw(QUARTER) < 3 else 0
         return {
             "first_cycle_steps": first,
             "cycle_mult": draw(st.one_of(st.sampled_from([1.5, 2.0, 1.0]),

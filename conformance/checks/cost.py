@@ -8,7 +8,7 @@ import sys
 import warnings
 from typing import Any
 
-from conformance.catalogue import check, target_flags
+from conformance.catalogue import check
 from conformance.harness import Case, Mismatch, script, start
 from conformance.targets import Target
 
@@ -53,7 +53,8 @@ def _metric(case: Case, i: int) -> float:
 @check("cost.step_cost")
 def step_cost(target: Target, case: Case) -> None:
     """step() executes no more Python at the end of a long run than at step 10 (O(1) per step)."""
-    steps = case.steps if "has_end" in target_flags(target) else max(case.steps, LONG)
+    ends = target.spec is not None and "has_end" in target.spec.flags
+    steps = case.steps if ends else max(case.steps, LONG)
     if steps < SHORTEST:
         return
     costs: dict[int, int] = {}
