@@ -110,17 +110,19 @@ def first_parameter(obj: Any) -> str | None:
     return params[0] if params else None
 
 
+def number(value: Any, what: str, **where: Any) -> float:
+    """`value` as a float; a Mismatch naming `what` when it is no number (None, a string)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, RuntimeError):
+        raise Mismatch(f"{what} is {value!r:.80} ({type(value).__name__}), not a number",
+                       actual=repr(value)[:80], **where) from None
+
+
 def group_lrs(opt: torch.optim.Optimizer) -> list[float]:
     """The groups' lrs as floats; a Mismatch if one is not a real number (None, a string)."""
-    out = []
-    for g, group in enumerate(opt.param_groups):
-        lr = group.get("lr")
-        try:
-            out.append(float(lr))  # type: ignore[arg-type]
-        except (TypeError, ValueError, RuntimeError):
-            raise Mismatch(f"param group {g} has lr {lr!r:.80} ({type(lr).__name__}), not a "
-                           "number", group=g, actual=repr(lr)[:80]) from None
-    return out
+    return [number(group.get("lr"), f"param group {g}'s lr", group=g)
+            for g, group in enumerate(opt.param_groups)]
 
 
 def advance(sched: Any, case: Case, i: int) -> None:

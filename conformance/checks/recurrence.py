@@ -7,7 +7,15 @@ import warnings
 
 from conformance.catalogue import check
 from conformance.checks.common import closed_tol, compare, scale_of
-from conformance.harness import Case, Mismatch, construct, group_lrs, optimizer, script
+from conformance.harness import (
+    Case,
+    Mismatch,
+    construct,
+    group_lrs,
+    number,
+    optimizer,
+    script,
+)
 from conformance.targets import Target
 
 
@@ -33,7 +41,8 @@ def own_closed_form(target: Target, case: Case) -> float:
         opt.step()
         for _ in range(case.steps + 1):
             epoch = sched.last_epoch
-            seen.append([float(v) for v in sched._get_closed_form_lr()])
+            seen.append([number(v, f"step {epoch}: _get_closed_form_lr()[{g}]", step=epoch,
+                                group=g) for g, v in enumerate(sched._get_closed_form_lr())])
             expected.append(oracle.lr(epoch))
             sched.step()
     return compare(target, case, seen, expected, closed_tol(oracle, expected),

@@ -34,6 +34,7 @@ from conformance.harness import (
     advance,
     construct,
     group_lrs,
+    number,
     optimizer,
     script,
     start,
@@ -808,13 +809,7 @@ def initial_step(target: Target, case: Case) -> None:
 
 
 def _number(value: Any, step: int, group: int) -> float:
-    """get_last_lr()[group] as a float; a Mismatch naming it when it is no number."""
-    try:
-        return float(value)
-    except (TypeError, ValueError, RuntimeError):
-        raise Mismatch(f"step {step}: get_last_lr()[{group}] is {value!r:.60} "
-                       f"({type(value).__name__}), not a number", step=step, group=group,
-                       actual=repr(value)[:60]) from None
+    return number(value, f"step {step}: get_last_lr()[{group}]", step=step, group=group)
 
 
 @check("versions.tensor_lr", "class", "lr_scheduler")
