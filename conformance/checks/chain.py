@@ -8,7 +8,15 @@ from collections.abc import Callable
 
 from conformance.catalogue import check
 from conformance.checks.common import compare
-from conformance.harness import Case, Mismatch, construct, group_lrs, optimizer, script
+from conformance.harness import (
+    Case,
+    Mismatch,
+    construct,
+    group_lrs,
+    optimizer,
+    script,
+    start,
+)
 from conformance.targets import Target
 from reference import Schedule
 from reference.base import SAFETY, U, ulp
@@ -41,13 +49,11 @@ def external_change(target: Target, case: Case) -> float:
     the changed lr (the schedule is chainable, not a function of the epoch alone)."""
     assert target.spec is not None
     oracle = target.spec.oracle(case.lrs, case.args)
-    opt = optimizer(case)
     at = case.steps // 2
     prev, seen, expected = [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched = construct(target, opt, case)
-        opt.step()
+        opt, sched = start(target, case)
         for e in range(1, case.steps + 1):
             if e == at + 1:
                 for group in opt.param_groups:

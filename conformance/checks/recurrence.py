@@ -10,11 +10,10 @@ from conformance.checks.common import closed_tol, compare, scale_of
 from conformance.harness import (
     Case,
     Mismatch,
-    construct,
     group_lrs,
     number,
-    optimizer,
     script,
+    start,
 )
 from conformance.targets import Target
 
@@ -33,12 +32,10 @@ def own_closed_form(target: Target, case: Case) -> float:
     """The target's `_get_closed_form_lr()` equals the reference closed form at every step."""
     assert target.spec is not None
     oracle = target.spec.oracle(case.lrs, case.args)
-    opt = optimizer(case)
     seen, expected = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched = construct(target, opt, case)
-        opt.step()
+        _, sched = start(target, case)
         for _ in range(case.steps + 1):
             epoch = sched.last_epoch
             seen.append([number(v, f"step {epoch}: _get_closed_form_lr()[{g}]", step=epoch,
@@ -55,12 +52,10 @@ def step_epoch(target: Target, case: Case) -> float:
     assert target.spec is not None
     oracle = target.spec.oracle(case.lrs, case.args)
     epochs = epochs_for(case, "fractional" in target.spec.flags)
-    opt = optimizer(case)
     seen, expected = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched = construct(target, opt, case)
-        opt.step()
+        opt, sched = start(target, case)
         for epoch in epochs:
             sched.step(epoch)
             seen.append(group_lrs(opt))

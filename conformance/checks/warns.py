@@ -9,7 +9,15 @@ import warnings
 from typing import Any
 
 from conformance.catalogue import check
-from conformance.harness import Case, Mismatch, advance, construct, optimizer, script
+from conformance.harness import (
+    Case,
+    Mismatch,
+    advance,
+    construct,
+    optimizer,
+    script,
+    start,
+)
 from conformance.targets import Target
 
 
@@ -112,10 +120,8 @@ def overridden(target: Target, case: Case) -> None:
 @check("warnings.epoch_deprecated", "epoch_warns")
 def epoch(target: Target, case: Case) -> None:
     """step(epoch) warns with torch's epoch deprecation text."""
-    opt = optimizer(case)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched = construct(target, opt, case)
-        opt.step()
+        _, sched = start(target, case)
     _expect_once(target, case, "epoch", _record(lambda: sched.step(max(case.steps, 1))),
                  ["opt.step()", f"sched.step({max(case.steps, 1)})"])
