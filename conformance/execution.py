@@ -14,13 +14,15 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hypothesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-from conformance.harness import Case, Mismatch, script, stepping
 from conformance.targets import Target
+
+if TYPE_CHECKING:  # the harness imports torch: not at plugin start-up
+    from conformance.harness import Case, Mismatch
 
 #: Seconds one example may take before it counts as hung (--conformance-timeout).
 TIMEOUT = 30.0
@@ -105,7 +107,7 @@ def isolated() -> Iterator[None]:
 def warm_up() -> None:
     """Build and step an optimizer once: torch imports its compiler (seconds) on the first
     optimizer, and that must not count against the first example's time limit."""
-    from conformance.harness import optimizer
+    from conformance.harness import Case, optimizer
 
     optimizer(Case([0.1], {}, 0)).step()
 
@@ -117,6 +119,7 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
     return the largest error in ulps the check reported. A hung example raises a Mismatch
     with a reproducer of its case."""
     from conformance.catalogue import cases
+    from conformance.harness import Mismatch
 
     warm_up()
 
@@ -157,6 +160,8 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
 
 def hung_mismatch(target: Target, exc: Hung) -> Mismatch:
     """A hung example as a failure with a reproducer of the case that hung."""
+    from conformance.harness import Mismatch, script, stepping
+
     message = (f"{exc} (time limit: --conformance-timeout); the target's later checks "
                "are not run")
     if exc.case is None:

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import settings
 
 from conformance.execution import TIMEOUT
-from conformance.harness import Mismatch
 from conformance.report import Recorder, clip
 from conformance.targets import Target, UsageFault, build_targets
 
@@ -200,6 +199,7 @@ class CheckItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
         from conformance.execution import origin
+        from conformance.harness import Mismatch
 
         exc = excinfo.value
         head = f"[{self.target.label}] {self.check.id}: {self.check.contract}"
