@@ -89,25 +89,24 @@ def construct(target: Target, opt: torch.optim.Optimizer, case: Case, **extra: A
     return sched
 
 
-@functools.cache
-def takes_optimizer_by_name(obj: Any) -> bool:
-    """True for constructors like ChainedScheduler(schedulers, optimizer=None), whose first
-    parameter is not the optimizer."""
+def _parameters(obj: Any) -> Mapping[str, inspect.Parameter]:
     try:
-        params = list(inspect.signature(obj).parameters)
+        return inspect.signature(obj).parameters
     except (TypeError, ValueError):
-        return False
-    return bool(params) and params[0] != "optimizer" and "optimizer" in params
+        return {}
 
 
 @functools.cache
 def first_parameter(obj: Any) -> str | None:
     """The name of a callable's first parameter (None when it has none or no signature)."""
-    try:
-        params = list(inspect.signature(obj).parameters)
-    except (TypeError, ValueError):
-        return None
-    return params[0] if params else None
+    return next(iter(_parameters(obj)), None)
+
+
+@functools.cache
+def takes_optimizer_by_name(obj: Any) -> bool:
+    """True for constructors like ChainedScheduler(schedulers, optimizer=None), whose first
+    parameter is not the optimizer."""
+    return first_parameter(obj) not in (None, "optimizer") and "optimizer" in _parameters(obj)
 
 
 def number(value: Any, what: str, **where: Any) -> float:
@@ -228,13 +227,6 @@ def trajectory_script(target: Target, case: Case, step: int, group: int,
         f'print("step {step}, group {group}: expected", {expected!r}, '
         f'"got", opt.param_groups[{group}]["lr"])',
     ])
-
-
-def _parameters(obj: Any) -> Mapping[str, inspect.Parameter]:
-    try:
-        return inspect.signature(obj).parameters
-    except (TypeError, ValueError):
-        return {}
 
 
 def accepts(obj: Any, name: str) -> bool:
