@@ -19,11 +19,16 @@ from conformance.execution import TIMEOUT
 from conformance.report import Recorder, clip
 from conformance.targets import Target, UsageFault, build_targets
 
-settings.register_profile("dev", max_examples=15, deadline=None)
+# Built on Hypothesis's "default" profile, not on the active one: under a CI environment
+# variable Hypothesis makes its own "ci" profile active at import, and dev/thorough would
+# inherit its derandomize=True (a seed would then be ignored).
+_BASE = settings.get_profile("default")
+settings.register_profile("dev", _BASE, max_examples=15, deadline=None)
 settings.register_profile(
-    "ci", max_examples=50, deadline=None, derandomize=True, database=None, print_blob=False,
+    "ci", _BASE, max_examples=50, deadline=None, derandomize=True, database=None,
+    print_blob=False,
 )
-settings.register_profile("thorough", max_examples=500, deadline=None)
+settings.register_profile("thorough", _BASE, max_examples=500, deadline=None)
 
 _TARGETS = pytest.StashKey[list[Target]]()
 _RECORDER = pytest.StashKey[Recorder]()

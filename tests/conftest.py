@@ -11,8 +11,11 @@ from tests.support import Runner, runner
 
 # The project's tests gate CI, so a run must give the same result every time: derandomized
 # by default. `--hypothesis-profile explore` draws fresh examples (and more of them).
-settings.register_profile("project", derandomize=True, database=None, deadline=None)
-settings.register_profile("explore", max_examples=300, deadline=None)
+# Both built on "default": Hypothesis's own CI profile (active under a CI variable) would
+# otherwise leak into them.
+_BASE = settings.get_profile("default")
+settings.register_profile("project", _BASE, derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", _BASE, max_examples=300, deadline=None)
 settings.load_profile("project")
 
 

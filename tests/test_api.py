@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -78,3 +80,14 @@ def test_a_target_that_exits_does_not_end_the_caller() -> None:
     results = check_scheduler(hostile.ExitsInStep, "StepLR", checks=["api.finite"])
     (row,) = results.failed
     assert row.error == "target" and "SystemExit" in row.reason
+
+
+def test_profiles_do_not_depend_on_a_ci_variable() -> None:
+    # Under CI=true Hypothesis activates its own "ci" profile at import; dev and thorough
+    # must not inherit its derandomize=True (a given seed would be ignored in CI only).
+    code = ("import conformance.plugin\nfrom hypothesis import settings\n"
+            "print([settings.get_profile(p).derandomize for p in ('dev', 'ci', 'thorough')])")
+    env = {**os.environ, "CI": "true"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[False, True, False]"
