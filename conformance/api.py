@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import settings
 
 from conformance.report import Outcome, Recorder, Row, clip
-from conformance.targets import Target, UsageFault, build_targets, looks_like_scheduler, spec_for
+from conformance.targets import Target, UsageFault, bind, looks_like_scheduler, resolve
 
 
 @dataclass
@@ -52,21 +52,29 @@ class Results:
         return "\n".join(self.recorder.summary_lines())
 
 
-def _target(target: Any, spec: str | None, kwargs: dict[str, Any] | None) -> list[Target]:
-    fixed = json.dumps(kwargs) if kwargs else None
+# The command line's option names in usage errors -> check_scheduler's arguments.
+_ARGUMENTS = [("--scheduler-kwargs", "kwargs="), ("--scheduler", "check_scheduler"),
+              ("--spec", "spec=")]
+
+
+def _target(target: Any, spec: str | None, kwargs: dict[str, Any] | None,
+            arg_map: dict[str, str | None] | None) -> list[Target]:
     if isinstance(target, str):
-        return build_targets([target], [spec] if spec else [], fixed)
-    if not looks_like_scheduler(target):
+        resolved = resolve(target)
+    elif looks_like_scheduler(target):
+        name = getattr(target, "__qualname__", type(target).__name__)
+        resolved = [(f"{getattr(target, '__module__', '__main__')}:{name}", target)]
+    else:
         raise UsageFault(f"check_scheduler: {target!r} is neither a scheduler class nor a "
                          "factory f(optimizer, **kwargs) -> scheduler")
-    name = getattr(target, "__qualname__", type(target).__name__)
-    path = f"{getattr(target, '__module__', '__main__')}:{name}"
-    return [Target(getattr(target, "__name__", name), path, target, spec_for(target, spec),
-                   dict(kwargs or {}))]
+    return bind(resolved, spec, dict(kwargs or {}), dict(arg_map or {}), None,
+                "check_scheduler kwargs", "check_scheduler arg_map")
 
 
 def check_scheduler(target: Any, spec: str | None = None, *,
-                    kwargs: dict[str, Any] | None = None, checks: list[str] | None = None,
+                    kwargs: dict[str, Any] | None = None,
+                    arg_map: dict[str, str | None] | None = None,
+                    checks: list[str] | None = None,
                     profile: str = "ci", timeout: float | None = None,
                     seed: int | None = None) -> Results:
     """Run the conformance checks on `target` and return the results.
@@ -74,12 +82,14 @@ def check_scheduler(target: Any, spec: str | None = None, *,
     `target` is a scheduler class, a factory f(optimizer, **kwargs) -> scheduler, or a
     "MODULE:ATTR" string ("torch" for every torch built-in); `spec` names the reference
     schedule (torch's classes find theirs); `kwargs` fixes constructor arguments (the rest
-    are drawn); `checks` limits the run to these check ids (or family prefixes such as
-    "state_dict"); `profile` is a Hypothesis profile (dev, ci, thorough); `seed` the seed of
-    a profile that is not derandomized (default: a fresh one, kept in the results). The
-    target's output is captured, so that a notebook stays readable; when the target raised,
-    the output is attached, clipped, to that failure. Raises ValueError for a usage error
-    (bad path, unknown spec, unknown check or profile).
+    are drawn); `arg_map` maps the spec's argument names to the target's (None: the target
+    has no such argument), as --scheduler-map does; `checks` limits the run to these check
+    ids (or family prefixes such as "state_dict"); `profile` is a Hypothesis profile (dev,
+    ci, thorough); `seed` the seed of a profile that is not derandomized (default: a fresh
+    one, kept in the results). The target's output is captured, so that a notebook stays
+    readable; when the target raised, the output is attached, clipped, to that failure.
+    Raises ValueError for a usage error (bad path, unknown spec, check or profile, a bad
+    argument map).
     """
     import conformance.checks
     import conformance.plugin  # noqa: F401  (registers the Hypothesis profiles)
@@ -88,9 +98,12 @@ def check_scheduler(target: Any, spec: str | None = None, *,
     from conformance.harness import Mismatch
 
     try:
-        targets = _target(target, spec, kwargs)
+        targets = _target(target, spec, kwargs, arg_map)
     except UsageFault as exc:
-        raise ValueError(str(exc).replace("--scheduler", "check_scheduler", 1)) from None
+        message = str(exc)
+        for option, argument in _ARGUMENTS:
+            message = message.replace(option, argument)
+        raise ValueError(message) from None
     chosen = list(CHECKS.values())
     if checks is not None:
         chosen = [c for c in chosen if c.id in checks or c.family in checks]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import json
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -76,17 +77,43 @@ def construct(target: Target, opt: torch.optim.Optimizer, case: Case, **extra: A
     """The target built on `opt` with the case's arguments (sub-schedulers built first)."""
     args = target.translate({k: materialize(v, opt) for k, v in case.args.items()})
     args.update(extra)
+    positional: tuple[Any, ...] = (opt,)
     if takes_optimizer_by_name(target.obj):
-        sched = target.obj(optimizer=opt, **args)
+        positional, args = (), {"optimizer": opt, **args}
     elif first_parameter(target.obj) in args:  # torch < 2.4: ChainedScheduler(schedulers)
-        sched = target.obj(**args)
-    else:
-        sched = target.obj(opt, **args)
+        positional = ()
+    try:
+        sched = target.obj(*positional, **args)
+    except TypeError as exc:
+        refused = _refused(target, case, positional, args)
+        if refused is None:
+            raise
+        raise refused from exc
     if not callable(getattr(sched, "step", None)):
         raise Mismatch(f"the target returned {type(sched).__name__} {sched!r:.80}, which has "
                        "no step(): not a scheduler", actual=repr(sched)[:80],
                        script=script(target, case, ["print(sched)"]))
     return sched
+
+
+def _refused(target: Target, case: Case, positional: tuple[Any, ...],
+             args: dict[str, Any]) -> Mismatch | None:
+    """A Mismatch when the target's signature does not take the case's arguments: the
+    TypeError comes from the call itself, so its traceback ends in the suite, and it would
+    read as the suite's internal error."""
+    try:
+        inspect.signature(target.obj).bind(*positional, **args)
+        return None
+    except ValueError:  # no signature to compare with
+        return None
+    except TypeError as why:
+        hint = ""
+        if target.spec is not None and case.args:
+            example = json.dumps({next(iter(case.args)): "its_name"})
+            hint = (f"; if it names them differently, map the {target.spec.name} spec's names "
+                    f"to its own with --scheduler-map '{example}' (check_scheduler: arg_map=)")
+        return Mismatch(f"{target.label} does not take the arguments it was given ({why})"
+                        f"{hint}", actual=str(why), script=script(target, case, []))
 
 
 def _parameters(obj: Any) -> Mapping[str, inspect.Parameter]:

@@ -258,10 +258,13 @@ def _paired(values: list[str], schedulers: list[str], option: str) -> None:
         )
 
 
-def _targets(text: str, spec_name: str | None, fixed: dict[str, Any], arg_map: dict[str, Any],
-             label: str | None, kwargs_where: str, map_where: str) -> list[Target]:
+def bind(resolved: list[tuple[str, Any]], spec_name: str | None, fixed: dict[str, Any],
+         arg_map: dict[str, Any], label: str | None, kwargs_where: str,
+         map_where: str) -> list[Target]:
+    """Targets for resolved (path, object) pairs, with their spec, fixed arguments and
+    argument map validated (UsageFault names `kwargs_where` or `map_where`)."""
     out = []
-    for path, obj in resolve(text):
+    for path, obj in resolved:
         spec = spec_for(obj, spec_name)
         check_fixed(fixed, spec, kwargs_where)
         full = check_map(arg_map, spec, map_where, fixed)
@@ -285,13 +288,13 @@ def build_targets(
     for i, text in enumerate(schedulers):
         spec_name = (specs[0] if len(specs) == 1 else specs[i]) if specs else None
         arg_map = (parsed[0] if len(parsed) == 1 else parsed[i]) if parsed else {}
-        targets += _targets(text, spec_name, fixed, arg_map, None, "--scheduler-kwargs",
-                            "--scheduler-map")
+        targets += bind(resolve(text), spec_name, fixed, arg_map, None, "--scheduler-kwargs",
+                        "--scheduler-map")
     for i, entry in enumerate(read_config(config) if config else []):
         where = f"--scheduler-config {config}: entry {i}"
-        targets += _targets(entry["scheduler"], entry.get("spec"), dict(entry.get("kwargs", {})),
-                            dict(entry.get("map", {})), entry.get("label"),
-                            f"{where} kwargs", f"{where} map")
+        targets += bind(resolve(entry["scheduler"]), entry.get("spec"),
+                        dict(entry.get("kwargs", {})), dict(entry.get("map", {})),
+                        entry.get("label"), f"{where} kwargs", f"{where} map")
     labels = [t.label for t in targets]
     for t in targets:
         if labels.count(t.label) > 1:

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from torch.optim.lr_scheduler import StepLR
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import CosineAnnealingLR, StepLR
 
 from conformance import check_scheduler
 from conformance.report import Outcome
@@ -49,6 +50,28 @@ def test_a_path_string_and_fixed_kwargs(tmp_path: Path) -> None:
     assert data["targets"][0]["fixed_kwargs"] == {"T_max": "7"}
     written = results.write(tmp_path / "r.json")
     assert json.loads(written[0].read_text())["targets"][0]["spec"] == "CosineAnnealingLR"
+
+
+class RenamedCosine(CosineAnnealingLR):
+    """CosineAnnealingLR under other argument names, as third-party look-alikes have."""
+
+    def __init__(self, optimizer: Optimizer, total_steps: int, floor: float = 0.0) -> None:
+        super().__init__(optimizer, T_max=total_steps, eta_min=floor)
+
+
+def test_an_argument_map_renames_the_spec_arguments() -> None:
+    renamed = {"T_max": "total_steps", "eta_min": "floor"}
+    results = check_scheduler(RenamedCosine, "CosineAnnealingLR", arg_map=renamed,
+                              checks=["oracle.agreement"])
+    assert results.ok, str(results)
+    unmapped = check_scheduler(RenamedCosine, "CosineAnnealingLR", checks=["oracle.agreement"])
+    (row,) = unmapped.failed
+    # Told apart from an internal error, with the way out.
+    assert row.error == "mismatch" and "--scheduler-map" in row.reason, row.reason
+    with pytest.raises(ValueError, match=r"check_scheduler arg_map: unknown key\(s\) nope"):
+        check_scheduler(RenamedCosine, "CosineAnnealingLR", arg_map={"nope": "x"})
+    with pytest.raises(ValueError, match="needs a spec; bind one with spec="):
+        check_scheduler("tests.test_api:RenamedCosine", arg_map=renamed)
 
 
 def test_state_findings_come_back_as_rows() -> None:

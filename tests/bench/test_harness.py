@@ -5,7 +5,9 @@
   `harness` runs one Hypothesis example per case whose body is the harness's build-and-step
   (drawing the case, building, stepping, recording the lrs): the ratio of the medians is the
   harness overhead; `check` runs the whole oracle.agreement check per example (the reference
-  trajectory, its error model and the comparison on top).
+  trajectory, its error model and the comparison on top). Where the harness time goes:
+  `floor` is 50 examples of a bare `st.integers()` with an empty body (Hypothesis's own cost
+  per example), `draw` is 50 examples drawing the cases with an empty body.
 - `default run`: the wall time of `pytest --scheduler torch` (ci profile), in one process and
   with `-n 2` (pytest-xdist).
 """
@@ -20,6 +22,7 @@ from typing import Any
 import pytest
 import torch
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 import conformance.checks  # noqa: F401  (registers the catalogue)
 from conformance.catalogue import CHECKS, cases
@@ -68,6 +71,17 @@ def harness() -> None:
     examples(lambda case: quiet_run(TARGET, case))
 
 
+def floor() -> None:
+    def body(n: int) -> None:
+        pass
+
+    CI(given(st.integers())(body))()
+
+
+def draw() -> None:
+    examples(lambda case: None)
+
+
 def check() -> None:
     examples(lambda case: CHECKS["oracle.agreement"].func(TARGET, case))
 
@@ -76,10 +90,10 @@ def test_cases_are_the_same_every_time() -> None:
     assert len(CASES) == EXAMPLES and drawn() == CASES
 
 
-@pytest.mark.parametrize("how", ["raw", "harness", "check"])
+@pytest.mark.parametrize("how", ["raw", "harness", "check", "floor", "draw"])
 def test_example_overhead(benchmark: Any, how: str) -> None:
     benchmark.group = f"{EXAMPLES} examples against raw construct-and-step, CosineAnnealingLR"
-    run = {"raw": raw, "harness": harness, "check": check}[how]
+    run = {"raw": raw, "harness": harness, "check": check, "floor": floor, "draw": draw}[how]
     benchmark.pedantic(run, rounds=15, warmup_rounds=1)
 
 
