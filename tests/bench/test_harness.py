@@ -7,7 +7,8 @@
   harness overhead; `check` runs the whole oracle.agreement check per example (the reference
   trajectory, its error model and the comparison on top). Where the harness time goes:
   `floor` is 50 examples of a bare `st.integers()` with an empty body (Hypothesis's own cost
-  per example), `draw` is 50 examples drawing the cases with an empty body.
+  per example), `draw` is 50 examples drawing the cases with an empty body, `build` is the
+  harness's build-and-step on the same cases without Hypothesis.
 - `default run`: the wall time of `pytest --scheduler torch` (ci profile), in one process and
   with `-n 2` (pytest-xdist).
 """
@@ -82,6 +83,11 @@ def draw() -> None:
     examples(lambda case: None)
 
 
+def build() -> None:
+    for case in CASES:
+        quiet_run(TARGET, case)
+
+
 def check() -> None:
     examples(lambda case: CHECKS["oracle.agreement"].func(TARGET, case))
 
@@ -90,10 +96,11 @@ def test_cases_are_the_same_every_time() -> None:
     assert len(CASES) == EXAMPLES and drawn() == CASES
 
 
-@pytest.mark.parametrize("how", ["raw", "harness", "check", "floor", "draw"])
+@pytest.mark.parametrize("how", ["raw", "harness", "check", "floor", "draw", "build"])
 def test_example_overhead(benchmark: Any, how: str) -> None:
     benchmark.group = f"{EXAMPLES} examples against raw construct-and-step, CosineAnnealingLR"
-    run = {"raw": raw, "harness": harness, "check": check, "floor": floor, "draw": draw}[how]
+    run = {"raw": raw, "harness": harness, "check": check, "floor": floor, "draw": draw,
+           "build": build}[how]
     benchmark.pedantic(run, rounds=15, warmup_rounds=1)
 
 
