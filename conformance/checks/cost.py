@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import sys
 import warnings
+from dataclasses import replace
 from typing import Any
 
 from conformance.catalogue import check
-from conformance.harness import Case, Mismatch, script, start
+from conformance.harness import Case, Mismatch, advance, script, start
 from conformance.targets import Target
 
 #: The early window starts here; each window is WINDOW consecutive steps.
@@ -50,6 +51,13 @@ def _metric(case: Case, i: int) -> float:
     return case.metrics[i % len(case.metrics)] if case.metrics else 1.0
 
 
+def _extended(case: Case, steps: int) -> Case:
+    """The case with its metrics repeated up to `steps` (a run longer than the case's)."""
+    if case.metrics is None:
+        return case
+    return replace(case, metrics=[_metric(case, i) for i in range(steps)])
+
+
 @check("cost.step_cost")
 def step_cost(target: Target, case: Case) -> None:
     """step() executes no more Python at the end of a long run than at step 10 (O(1) per step)."""
@@ -58,21 +66,15 @@ def step_cost(target: Target, case: Case) -> None:
     if steps < SHORTEST:
         return
     costs: dict[int, int] = {}
+    longer = _extended(case, steps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         _, sched = start(target, case)
-
-        def call(i: int) -> None:
-            if case.metrics is not None:
-                sched.step(_metric(case, i))
-            else:
-                sched.step()
-
         for i in range(steps):
             if EARLY <= i + 1 < EARLY + WINDOW or i + 1 > steps - WINDOW:
-                costs[i + 1] = lines(lambda: call(i))  # noqa: B023 (called at once)
+                costs[i + 1] = lines(lambda: advance(sched, longer, i))  # noqa: B023 (called at once)
             else:
-                call(i)
+                advance(sched, longer, i)
     early = {t: c for t, c in costs.items() if t < EARLY + WINDOW}
     late = {t: c for t, c in costs.items() if t not in early}
     worst_early = max(early.values())
