@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import settings
 
 from conformance.report import Outcome, Recorder, Row, clip
-from conformance.targets import Target, UsageFault, bind, looks_like_scheduler, resolve
+from conformance.targets import Request, Target, UsageFault, bind, looks_like_scheduler, resolve
 
 
 @dataclass
@@ -53,7 +53,8 @@ class Results:
 
 
 # The command line's option names in usage errors -> check_scheduler's arguments.
-_ARGUMENTS = [("--scheduler-kwargs", "kwargs="), ("--scheduler", "check_scheduler"),
+_ARGUMENTS = [("--scheduler-kwargs", "kwargs="), ("--scheduler-map", "arg_map="),
+              ("--scheduler", "check_scheduler"),
               ("--spec", "spec=")]
 
 
@@ -67,8 +68,11 @@ def _target(target: Any, spec: str | None, kwargs: dict[str, Any] | None,
     else:
         raise UsageFault(f"check_scheduler: {target!r} is neither a scheduler class nor a "
                          "factory f(optimizer, **kwargs) -> scheduler")
-    return bind(resolved, spec, dict(kwargs or {}), dict(arg_map or {}), None,
-                "check_scheduler kwargs", "check_scheduler arg_map")
+    where = {k: f"check_scheduler {k}" for k in ("kwargs", "domain", "protocol", "claims",
+                                                  "wraps")}
+    return bind(resolved, Request(spec=spec, kwargs=dict(kwargs or {}), map=dict(arg_map or {}),
+                                  where={**where, "map": "check_scheduler arg_map",
+                                         "spec": "spec="}))
 
 
 def check_scheduler(target: Any, spec: str | None = None, *,

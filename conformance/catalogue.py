@@ -11,6 +11,7 @@ from typing import Any
 from hypothesis import reject
 from hypothesis import strategies as st
 
+from conformance.binding import Narrowing, Unequal
 from conformance.harness import Case
 from conformance.specs import QUARTER, args_of, cap, lr_value
 from conformance.targets import Target
@@ -25,8 +26,6 @@ class Check:
     id: str
     func: CheckFn
     needs: frozenset[str]
-    #: Runs once on a fixed case instead of under Hypothesis (deterministic checks).
-    once: bool = False
 
     @property
     def family(self) -> str:
@@ -34,34 +33,55 @@ class Check:
 
     @property
     def contract(self) -> str:
-        doc = (self.func.__doc__ or "").strip()
-        return doc.splitlines()[0] if doc else ""
+        """The docstring's first sentence, whole (it may span lines)."""
+        doc = " ".join((self.func.__doc__ or "").split())
+        end = doc.find(". ")
+        return doc if end < 0 else doc[: end + 1]
 
 
 CHECKS: dict[str, Check] = {}
 
-#: Why a target lacks a flag, for the report's "skipped" lines.
-REASONS = {
+#: Why a target lacks a flag of the spec's, for the report's not-applicable lines.
+SPEC_REASONS = {
     "spec": "the target has no spec (bind one with --spec)",
     "chainable": "the spec documents no chainable recurrence",
     "closed": "the spec has no closed form",
-    "epoch_arg": "the spec documents no step(epoch)",
+    "epoch_arg": "the spec documents no way to jump to an epoch",
     "metrics": "the spec is not metric-driven",
     "momentum": "the spec does not cycle momentum",
     "composite": "the spec is not built from other schedulers",
-    "class": "the target is a factory, not a class",
-    "lr_scheduler": "the target is not an LRScheduler subclass",
-    "no_metrics": "the target's step() needs a metric",
-    "last_epoch": "the target's constructor has no last_epoch argument",
     "atomic": "the spec builds on other schedulers",
-    "own_closed_form": "the target has no _get_closed_form_lr()",
     "per_group_args": "the spec has no per-group arguments",
-    "epoch_warns": "the spec documents no epoch deprecation warning for step(epoch)",
-    "order_warns": "the spec documents no step-ordering warnings (step() is overridden)",
 }
 
 
-def check(check_id: str, *needs: str, once: bool = False) -> Callable[[CheckFn], CheckFn]:
+def reason(flag: str, target: Target) -> str:
+    """Why `target` lacks `flag`, in words a user understands."""
+    if flag in SPEC_REASONS:
+        return SPEC_REASONS[flag]
+    driver = target.driver
+    title = driver.title if driver is not None else "its protocol"
+    torch_own = ("lr_scheduler", "torch_warnings", "torch_class")
+    if flag in torch_own and driver is not None and driver.name not in ("torch", "metric"):
+        return f"not part of {title}"
+    claims = {
+        "class": "the target is a function, not a class",
+        "torch_class": "the target is not one of torch's scheduler classes or a subclass",
+        "lr_scheduler": "the target is not a torch LRScheduler subclass",
+        "torch_warnings": "the target does not inherit torch's LRScheduler.step, whose warning "
+                          "texts and step(epoch) deprecation are torch's contract",
+        "last_epoch": "the target takes no last_epoch argument",
+        "get_last_lr": "the target has no get_last_lr()",
+        "state_dict": f"the target has no way to save its state in {title}",
+        "jump": f"the target cannot be set to a step directly in {title}",
+        "own_closed_form": "the target has no _get_closed_form_lr()",
+        "per_group_lrs": f"{title} sets one lr for all param groups",
+        "no_metrics": "the target's steps take a metric",
+    }
+    return claims.get(flag, f"needs {flag}")
+
+
+def check(check_id: str, *needs: str) -> Callable[[CheckFn], CheckFn]:
     """Register a check function under `check_id`, needing the capability flags `needs`."""
 
     def add(func: CheckFn) -> CheckFn:
@@ -69,47 +89,15 @@ def check(check_id: str, *needs: str, once: bool = False) -> Callable[[CheckFn],
             raise ValueError(f"duplicate check id {check_id}")
         if not (func.__doc__ or "").strip():
             raise ValueError(f"check {check_id} has no contract docstring")
-        CHECKS[check_id] = Check(check_id, func, frozenset(needs), once)
+        CHECKS[check_id] = Check(check_id, func, frozenset(needs))
         return func
 
     return add
 
 
-def target_flags(target: Target) -> frozenset[str]:
-    """The capability flags of a target: its spec's, plus what its type shows."""
-    import inspect
-
-    from torch.optim.lr_scheduler import LRScheduler
-
-    from conformance.harness import accepts
-
-    flags = set(target.spec.flags) if target.spec else {"atomic"}
-    if hasattr(target.obj, "_get_closed_form_lr"):
-        flags.add("own_closed_form")
-    if target.is_class:
-        flags.add("class")
-        if issubclass(target.obj, LRScheduler):
-            flags.add("lr_scheduler")
-            if target.spec is None and target.obj.step is LRScheduler.step:
-                flags |= {"order_warns", "epoch_warns"}
-        if accepts(target.obj, "last_epoch"):
-            flags.add("last_epoch")
-    step = getattr(target.obj, "step", None)
-    needs_metric = "metrics" in flags
-    if step is not None and not needs_metric:
-        try:
-            params = list(inspect.signature(step).parameters.values())[1:]
-            needs_metric = bool(params) and params[0].default is inspect.Parameter.empty
-        except (TypeError, ValueError):
-            pass
-    if not needs_metric:
-        flags.add("no_metrics")
-    return frozenset(flags)
-
-
 def missing(check: Check, target: Target) -> list[str]:
     """The flags `check` needs that `target` lacks (empty: the check applies)."""
-    return sorted(check.needs - target_flags(target))
+    return sorted(check.needs - target.flags)
 
 
 @functools.cache
@@ -131,25 +119,37 @@ _LRS = {g: st.lists(lr_value(), min_size=g, max_size=g) for g in (1, 2, 3)}
 
 
 def cases(target: Target, steps_cap: int | None = None) -> st.SearchStrategy[Case]:
-    """Cases for `target`: 1-3 param groups, drawn or fixed arguments, a step count that
+    """Cases for `target`: 1-3 param groups (one lr for all where its protocol sets one),
+    drawn or fixed arguments inside any narrower domain given for them, a step count that
     reaches the spec's horizon (periods, milestones, restarts) in most examples."""
     spec = target.spec
-    flags = target_flags(target)
+    flags = target.flags
     with_metrics = "metrics" in flags or "no_metrics" not in flags
+    same_lr = "per_group_lrs" not in flags
     optimizers = st.sampled_from(spec.optimizers) if spec and len(spec.optimizers) > 1 else None
+    narrow = target.binding.domain
 
     @st.composite
     def draw(draw: st.DrawFn) -> Case:
         groups = draw(_GROUPS)
         lrs = draw(_LRS[groups])
-        args: dict[str, Any] = draw(args_of(spec.name, groups)) if spec else {}
+        if same_lr:
+            lrs = [lrs[0]] * groups
+        args: dict[str, Any] = draw(args_of(spec, groups)) if spec else {}
         args.update(target.fixed)
+        for key, domain in narrow.items():
+            if key in args and not domain.admits(args[key]):
+                args[key] = draw(_inside(domain, spec.params[key].kind if spec else "float"))
         if spec is not None:
             try:
                 spec.oracle(lrs, args)
             except ValueError:
                 reject()  # outside the schedule's valid domain, as the oracle's schema says
-        horizon = cap(spec.horizon(args) if spec else 60)
+        try:
+            target.kwargs(args, lrs)
+        except Unequal:
+            reject()  # the target takes one value where these groups have several
+        horizon = spec.steps(args) if spec else cap(60)
         if steps_cap is not None:
             horizon = min(horizon, steps_cap)
         # Three in four examples run to the horizon (the simplest choice, so shrinking keeps
@@ -161,3 +161,16 @@ def cases(target: Target, steps_cap: int | None = None) -> st.SearchStrategy[Cas
         return Case(lrs, args, steps, metrics, optim)
 
     return draw()
+
+
+@functools.cache
+def _inside(domain: Narrowing, kind: str) -> st.SearchStrategy[Any]:
+    """Values inside a narrowed domain (drawn where the spec's own draw fell outside it)."""
+    if domain.choices is not None:
+        return st.sampled_from(domain.choices)
+    lo, hi = domain.low, domain.high
+    if kind == "int":
+        low = int(lo) if lo is not None else (int(hi) - 100 if hi is not None else 0)
+        return st.integers(low, int(hi) if hi is not None else low + 100)
+    low_f = lo if lo is not None else (hi - 10.0 if hi is not None else 0.0)
+    return st.floats(low_f, hi if hi is not None else low_f + 10.0)

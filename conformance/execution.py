@@ -139,19 +139,16 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
 
     try:
         with isolated():
-            if check.once:
-                body(None)  # type: ignore[arg-type]
-            else:
-                current = profile or settings()
-                test = settings(
-                    current, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much],
-                    phases=[p for p in current.phases if p is not Phase.explain],
-                )(given(cases(target))(body))
-                if seed is not None and not current.derandomize:
-                    test = hypothesis.seed(seed)(test)
-                test()
+            current = profile or settings()
+            test = settings(
+                current, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.filter_too_much],
+                phases=[p for p in current.phases if p is not Phase.explain],
+            )(given(cases(target))(body))
+            if seed is not None and not current.derandomize:
+                test = hypothesis.seed(seed)(test)
+            test()
     except Hung as hung:
         HUNG[target.label] = check.id
         raise hung_mismatch(target, hung) from None
@@ -166,7 +163,47 @@ def hung_mismatch(target: Target, exc: Hung) -> Mismatch:
                "are not run")
     if exc.case is None:
         return Mismatch(message)
-    return Mismatch(message, script=script(target, exc.case, stepping(exc.case, exc.case.steps)))
+    return Mismatch(message, script=script(target, exc.case,
+                                           stepping(target, exc.case, exc.case.steps)))
+
+
+class _Built(Exception):
+    def __init__(self, built: Any) -> None:
+        self.built = built
+
+
+def sample(target: Target, timeout: float = TIMEOUT) -> Any:
+    """What the target builds on a drawn case (the first of a few derandomized cases that
+    builds), or None: isolated and under the time limit, its output discarded."""
+    import contextlib
+    import io
+
+    from conformance.catalogue import cases
+    from conformance.harness import Run
+
+    warm_up()
+
+    def body(case: Case) -> None:
+        with time_limit(timeout, case), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                built = Run(target, case).sched
+            except Exception:
+                return
+        raise _Built(built)
+
+    test = settings(max_examples=10, derandomize=True, database=None, deadline=None,
+                    suppress_health_check=list(HealthCheck), phases=[Phase.generate])(
+        given(cases(target, steps_cap=1))(body))
+    sink = io.StringIO()
+    try:
+        with isolated(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            test()
+    except _Built as found:
+        return found.built
+    except BaseException:  # a target that cannot be built stays unprobed
+        return None
+    return None
 
 
 def origin(exc: BaseException) -> str:

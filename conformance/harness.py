@@ -1,22 +1,25 @@
-"""Build an optimizer and a target scheduler from a drawn case, step it, and write a
-reproducer script for what was seen."""
+"""Build an optimizer and a target from a drawn case, drive it through its protocol's driver,
+and write a reproducer script for what was seen."""
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import math
+import traceback
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 
+from conformance import drivers
 from conformance.lambdas import Lam
 from conformance.specs import Sub
 from conformance.targets import Target
+
+_DRIVERS = drivers.__file__.removesuffix("c") if drivers.__file__ else "drivers.py"
 
 
 class Mismatch(AssertionError):
@@ -46,12 +49,17 @@ class Case:
     steps: int
     metrics: list[float] | None = None
     optim: str = "sgd"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (f"Case(lrs={self.lrs!r}, args={self.args!r}, steps={self.steps}, "
                 f"optim={self.optim!r}" + (f", metrics={self.metrics!r}" if self.metrics else "")
                 + ")")
+
+    def metric(self, n: int) -> float | None:
+        """The metric of step n (1, 2, ...); runs longer than the case repeat its metrics."""
+        if not self.metrics:
+            return None if self.metrics is None else 1.0
+        return self.metrics[(n - 1) % len(self.metrics)]
 
 
 def optimizer(case: Case) -> torch.optim.Optimizer:
@@ -73,36 +81,99 @@ def materialize(value: Any, opt: torch.optim.Optimizer) -> Any:
     return value
 
 
-def construct(target: Target, opt: torch.optim.Optimizer, case: Case, **extra: Any) -> Any:
-    """The target built on `opt` with the case's arguments (sub-schedulers built first)."""
-    args = target.translate({k: materialize(v, opt) for k, v in case.args.items()})
-    args.update(extra)
-    positional: tuple[Any, ...] = (opt,)
-    if takes_optimizer_by_name(target.obj):
-        positional, args = (), {"optimizer": opt, **args}
-    elif first_parameter(target.obj) in args:  # torch < 2.4: ChainedScheduler(schedulers)
-        positional = ()
-    try:
-        sched = target.obj(*positional, **args)
-    except TypeError as exc:
-        refused = _refused(target, case, positional, args)
-        if refused is None:
-            raise
-        raise refused from exc
-    if not callable(getattr(sched, "step", None)):
-        raise Mismatch(f"the target returned {type(sched).__name__} {sched!r:.80}, which has "
-                       "no step(): not a scheduler", actual=repr(sched)[:80],
-                       script=script(target, case, ["print(sched)"]))
-    return sched
+def arguments(target: Target, case: Case) -> dict[str, Any]:
+    """The target's keyword arguments for the case (sub-schedulers still as descriptions)."""
+    return target.kwargs(case.args, case.lrs)
 
 
-def _refused(target: Target, case: Case, positional: tuple[Any, ...],
-             args: dict[str, Any]) -> Mismatch | None:
+class Run:
+    """A target built on the case's optimizer and driven through its protocol's driver: the
+    one way checks build, step, read, save and restore a target."""
+
+    def __init__(self, target: Target, case: Case, opt: torch.optim.Optimizer | None = None,
+                 **extra: Any) -> None:
+        self.target, self.case = target, case
+        self.driver = target.driver or drivers.Torch(target.obj)
+        self.opt = optimizer(case) if opt is None else opt
+        kwargs = {k: materialize(v, self.opt) for k, v in arguments(target, case).items()}
+        kwargs.update(extra)
+        try:
+            if isinstance(self.driver, drivers.Wrapper):
+                own = {k: kwargs.pop(k) for k in target.binding.own if k in kwargs}
+                self.sched = self.driver.wrap(self.opt, kwargs, own)
+            else:
+                self.sched = self.driver.build(self.opt, kwargs)
+        except TypeError as exc:
+            refused = _refused(target, case, self.driver, kwargs)
+            if refused is None:
+                raise
+            raise refused from exc
+        if not _drivable(self.driver, self.sched):
+            raise Mismatch(f"the target returned {type(self.sched).__name__} "
+                           f"{self.sched!r:.80}, which {self.driver.title} cannot step",
+                           actual=repr(self.sched)[:80],
+                           script=script(target, case, ["print(sched)"]))
+        self.n = 0
+        self._call(self.driver.start, "the call after building", self.sched, self.opt)
+
+    def _call(self, op: Any, what: str, *args: Any) -> Any:
+        """A driver operation; a call the target's signature refuses (the TypeError or
+        AttributeError is raised by the call itself, in the driver) is the target not
+        following the protocol: its failure, not the suite's."""
+        try:
+            return op(*args)
+        except (TypeError, AttributeError) as exc:
+            frames = traceback.extract_tb(exc.__traceback__)
+            if not frames or not frames[-1].filename.startswith(_DRIVERS):
+                raise
+            raise Mismatch(
+                f"the target does not follow {self.driver.title}: {what} raised "
+                f"{type(exc).__name__}: {exc} (name its protocol with --scheduler-protocol, "
+                "or drop a claim with \"claims\" in --scheduler-config)",
+                step=self.n, actual=f"{type(exc).__name__}: {exc}",
+                script=script(self.target, self.case, stepping(self.target, self.case,
+                                                               max(self.n, 1)))) from None
+
+    def step(self) -> None:
+        """The protocol's next step."""
+        self.n += 1
+        self._call(self.driver.step, f"step {self.n}", self.sched, self.opt, self.n,
+                   self.case.metric(self.n))
+
+    def jump(self, n: float) -> None:
+        """Set the schedule to step n directly (step(epoch), or a counter protocol's call)."""
+        self._call(self.driver.jump, f"jumping to step {n}", self.sched, self.opt, n)
+
+    def lrs(self) -> list[float]:
+        return group_lrs(self.opt)
+
+    def save(self) -> Any:
+        return self._call(self.driver.save, "saving its state", self.sched)
+
+    def load(self, state: Any) -> None:
+        self._call(self.driver.load, "restoring its state", self.sched, state)
+
+
+def _drivable(driver: drivers.Driver, sched: Any) -> bool:
+    if isinstance(driver, drivers.Wrapper):
+        driver = driver.stepper
+    if isinstance(driver, (drivers.Function, drivers.Factor)):
+        return True
+    if isinstance(driver, (drivers.Ignite, drivers.Callable_)):
+        return callable(sched)
+    return callable(getattr(sched, "step", None))
+
+
+def _refused(target: Target, case: Case, driver: drivers.Driver,
+             kwargs: dict[str, Any]) -> Mismatch | None:
     """A Mismatch when the target's signature does not take the case's arguments: the
     TypeError comes from the call itself, so its traceback ends in the suite, and it would
     read as the suite's internal error."""
+    if isinstance(driver, drivers.Wrapper):
+        return None
+    positional, named = driver.arguments(None, kwargs)
     try:
-        inspect.signature(target.obj).bind(*positional, **args)
+        inspect.signature(target.obj).bind(*positional, **named)
         return None
     except ValueError:  # no signature to compare with
         return None
@@ -114,26 +185,6 @@ def _refused(target: Target, case: Case, positional: tuple[Any, ...],
                     f"to its own with --scheduler-map '{example}' (check_scheduler: arg_map=)")
         return Mismatch(f"{target.label} does not take the arguments it was given ({why})"
                         f"{hint}", actual=str(why), script=script(target, case, []))
-
-
-def _parameters(obj: Any) -> Mapping[str, inspect.Parameter]:
-    try:
-        return inspect.signature(obj).parameters
-    except (TypeError, ValueError):
-        return {}
-
-
-@functools.cache
-def first_parameter(obj: Any) -> str | None:
-    """The name of a callable's first parameter (None when it has none or no signature)."""
-    return next(iter(_parameters(obj)), None)
-
-
-@functools.cache
-def takes_optimizer_by_name(obj: Any) -> bool:
-    """True for constructors like ChainedScheduler(schedulers, optimizer=None), whose first
-    parameter is not the optimizer."""
-    return first_parameter(obj) not in (None, "optimizer") and "optimizer" in _parameters(obj)
 
 
 def number(value: Any, what: str, **where: Any) -> float:
@@ -154,40 +205,30 @@ def group_lrs(opt: torch.optim.Optimizer) -> list[float]:
                 for g, group in enumerate(opt.param_groups)]
 
 
-def advance(sched: Any, case: Case, i: int) -> None:
-    """One scheduler step: with the i-th metric for metric-driven schedules."""
-    if case.metrics is not None:
-        sched.step(case.metrics[i])
-    else:
-        sched.step()
+def start(target: Target, case: Case, **extra: Any) -> Run:
+    """The target built on the case's optimizer, after one optimizer.step() (the order of
+    correct use)."""
+    run = Run(target, case, **extra)
+    run.opt.step()
+    return run
 
 
-def start(target: Target, case: Case) -> tuple[torch.optim.Optimizer, Any]:
-    """The case's optimizer and the target built on it, after one optimizer.step() (the order
-    of correct use)."""
-    opt = optimizer(case)
-    sched = construct(target, opt, case)
-    opt.step()
-    return opt, sched
+def trajectory(target: Target, case: Case) -> tuple[Run, list[list[float]]]:
+    """Build, then step `case.steps` times; the group lrs after building and each step."""
+    run = Run(target, case)
+    seen = [run.lrs()]
+    run.opt.step()
+    for _ in range(case.steps):
+        run.step()
+        seen.append(run.lrs())
+    return run, seen
 
 
-def run(target: Target, case: Case) -> tuple[Any, torch.optim.Optimizer, list[list[float]]]:
-    """Build, then step `case.steps` times; the group lrs after construction and each step."""
-    opt = optimizer(case)
-    sched = construct(target, opt, case)
-    seen = [group_lrs(opt)]
-    opt.step()
-    for i in range(case.steps):
-        advance(sched, case, i)
-        seen.append(group_lrs(opt))
-    return sched, opt, seen
-
-
-def quiet_run(target: Target, case: Case) -> tuple[Any, torch.optim.Optimizer, list[list[float]]]:
-    """`run` with warnings silenced (for checks that are not about warnings)."""
+def quiet_trajectory(target: Target, case: Case) -> tuple[Run, list[list[float]]]:
+    """`trajectory` with warnings silenced (for checks that are not about warnings)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return run(target, case)
+        return trajectory(target, case)
 
 
 # -- reproducers ------------------------------------------------------------------------
@@ -204,68 +245,108 @@ def _code(value: Any) -> str:
     return repr(value)
 
 
-def _import_line(target: Target) -> str:
-    module, _, attr = target.path.partition(":")
+def _import_line(path: str) -> str:
+    module, _, attr = path.partition(":")
     return f"from {module} import {attr.split('.')[0]}"
+
+
+def replable(lines: Sequence[str]) -> str:
+    """Lines that paste into the interactive interpreter as well as run from a file: no blank
+    line inside a block (it would end the block there), and one after each block (the REPL
+    needs it before a line that is not indented)."""
+    out: list[str] = []
+    for line in lines:
+        if not line.strip():
+            continue
+        top = not line.startswith((" ", "\t"))
+        ends_block = bool(out) and out[-1].startswith((" ", "\t"))
+        if top and out and (ends_block or line.startswith(("def ", "class "))):
+            out.append("")
+        out.append(line)
+    if out and out[-1].startswith((" ", "\t")):
+        out.append("")
+    return "\n".join(out) + "\n"
 
 
 def script(target: Target, case: Case, body: Sequence[str]) -> str:
     """A copy-paste script: `build()` makes the case's optimizer and target, then `body`."""
+    driver = target.driver or drivers.Torch(target.obj)
     attr = target.path.partition(":")[2]
     groups = ", ".join(
         f'{{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": {lr!r}}}' for lr in case.lrs
     )
     optim = ("torch.optim.Adam(groups)" if case.optim == "adam"
              else "torch.optim.SGD(groups, lr=0.1, momentum=0.9)")
-    named = target.translate(case.args)  # under the target's own argument names
+    named = arguments(target, case)  # under the target's own names, with computed values
     args = ", ".join(f"{k}={_code(v)}" for k, v in named.items())
-    opt_arg = ("optimizer=opt" if takes_optimizer_by_name(target.obj)
-               else "" if first_parameter(target.obj) in named else "opt")
-    lines = ["import torch", "from torch.optim import lr_scheduler  # noqa: F401",
-             _import_line(target)]
+    first = next(iter(drivers._positional(target.obj)), None)
+    by_name = (first is not None and first.name not in drivers.OPTIMIZER_NAMES
+               and "optimizer" in {p.name for p in drivers.parameters(target.obj)})
+    inner = driver.inner_path if isinstance(driver, drivers.Wrapper) else ""
+    if isinstance(driver, drivers.Wrapper):
+        own = ", ".join(f"{k}={_code(v)}" for k, v in named.items() if k in target.binding.own)
+        args = ", ".join(f"{k}={_code(v)}" for k, v in named.items()
+                         if k not in target.binding.own)
+        call = driver.inner.call_text(inner.partition(":")[2], args, False)
+        second = drivers._positional(target.obj)[1:2]
+        takes_opt = bool(second) and second[0].name in (drivers.OPTIMIZER_NAMES
+                                                        | drivers.OPTIMIZERS_NAMES)
+        wrapper = ", ".join(p for p in ("inner", "opt" if takes_opt else "", own) if p)
+        build = [f"inner = {call}", f"sched = {attr}({wrapper})"]
+        if driver.outer is not None:
+            build += driver.outer.build_lines("sched")[1:]
+    elif first is not None and first.name in named and driver.takes_optimizer:
+        build = driver.build_lines(f"{attr}({args})")  # torch < 2.4: ChainedScheduler(list)
+    else:
+        build = driver.build_lines(driver.call_text(attr, args, by_name))
+    imports = ["import torch", "from torch.optim import lr_scheduler  # noqa: F401",
+               _import_line(target.path)]
+    if inner:
+        imports.append(_import_line(inner))
     if "Lam(" in repr(case.args):
-        lines.append("from conformance.lambdas import Lam")
-    lines += [
-        "",
+        imports.append("from conformance.lambdas import Lam")
+    lines = [
+        *imports,
+        *driver.prelude(),
         "def make_opt():",
         f"    groups = [{groups}]",
         f"    return {optim}",
-        "",
         "def build(opt=None, **extra):",
         "    opt = make_opt() if opt is None else opt",
-        f"    return opt, {attr}({', '.join(p for p in (opt_arg, args) if p)}, **extra)",
-        "",
+        *(f"    {line}" for line in build),
+        "    return opt, sched",
         "opt, sched = build()",
     ]
     if case.metrics is not None:
         lines.append(f"metrics = {case.metrics!r}")
     lines += list(body)
-    return "\n".join(lines)
+    return replable(lines)
 
 
-def stepping(case: Case, steps: int) -> list[str]:
-    """Script lines that step the scheduler as `run` does, `steps` times."""
-    call = "sched.step(metrics[i])" if case.metrics is not None else "sched.step()"
-    return ["opt.step()", f"for i in range({steps}):", f"    {call}"]
+def step_lines(target: Target, case: Case, n: str = "i + 1") -> list[str]:
+    """The protocol's step `n` as script lines (metrics[n - 1] where it takes a metric)."""
+    driver = target.driver or drivers.Torch(target.obj)
+    metric = "metrics[i]" if n == "i + 1" else f"metrics[{n} - 1]"
+    return driver.step_lines(n, metric, arguments(target, case))
+
+
+def jump_lines(target: Target, case: Case, n: str) -> list[str]:
+    """The protocol's way to set the schedule to step `n`, as script lines."""
+    driver = target.driver or drivers.Torch(target.obj)
+    return driver.jump_lines(n, arguments(target, case))
+
+
+def stepping(target: Target, case: Case, steps: int) -> list[str]:
+    """Script lines that step the target as `trajectory` does, `steps` times."""
+    return ["opt.step()", f"for i in range({steps}):",
+            *(f"    {line}" for line in step_lines(target, case))]
 
 
 def trajectory_script(target: Target, case: Case, step: int, group: int,
                       expected: float) -> str:
     """Reproducer of a wrong lr at `step` in `group`."""
     return script(target, case, [
-        *stepping(case, step),
+        *stepping(target, case, step),
         f'print("step {step}, group {group}: expected", {expected!r}, '
         f'"got", opt.param_groups[{group}]["lr"])',
     ])
-
-
-def accepts(obj: Any, name: str) -> bool:
-    """Whether a callable takes a parameter `name`: named in its signature, or, for a class
-    whose constructor takes **kwargs, named by a base class's constructor it forwards to."""
-    params = _parameters(obj)
-    if name in params:
-        return True
-    if not inspect.isclass(obj) or not any(p.kind is p.VAR_KEYWORD for p in params.values()):
-        return False
-    return any(name in _parameters(vars(base)["__init__"])
-               for base in obj.__mro__[1:] if "__init__" in vars(base))

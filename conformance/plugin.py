@@ -51,9 +51,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="the target's names for the spec's arguments, as a JSON object "
                          "'{\"T_max\": \"total_steps\"}' (null: the target has no such "
                          "argument); pairs with --scheduler like --spec")
+    group.addoption("--scheduler-domain", action="append", default=[], metavar="JSON",
+                    help="narrower domains for drawn spec arguments, as a JSON object "
+                         "'{\"num_warmup_steps\": {\"min\": 1}}' (or {\"choices\": [...]}); "
+                         "pairs with --scheduler like --spec")
+    group.addoption("--scheduler-protocol", action="append", default=[], metavar="NAME",
+                    help="the protocol that drives the target, where its shape does not say: "
+                         "torch, metric, timm, deepspeed, callable, ignite, lr_function, "
+                         "factor_function, wrapper; pairs with --scheduler like --spec")
     group.addoption("--scheduler-config", default=None, metavar="FILE",
                     help="more targets from a JSON file: a list of {\"scheduler\", \"spec\", "
-                         "\"map\", \"kwargs\", \"label\"} objects")
+                         "\"map\", \"kwargs\", \"domain\", \"protocol\", \"claims\", "
+                         "\"wraps\", \"label\"} objects")
     group.addoption("--conformance-report", default=None, metavar="PATH",
                     help="write a JSON report there (and a Markdown table next to it)")
     group.addoption("--conformance-xfails", default=None, metavar="FILE",
@@ -82,8 +91,10 @@ def pytest_configure(config: pytest.Config) -> None:
     names = named_targets(config)
     if not names and not config.getoption("scheduler_config"):
         if (config.getoption("spec") or config.getoption("scheduler_kwargs")
-                or config.getoption("scheduler_map")):
-            raise pytest.UsageError("--spec, --scheduler-kwargs and --scheduler-map need a "
+                or config.getoption("scheduler_map") or config.getoption("scheduler_domain")
+                or config.getoption("scheduler_protocol")):
+            raise pytest.UsageError("--spec, --scheduler-kwargs, --scheduler-map, "
+                                    "--scheduler-domain and --scheduler-protocol need a "
                                     "target: add --scheduler MODULE:ATTR")
         return
     import conformance.checks  # noqa: F401  (registers the catalogue)
@@ -92,7 +103,9 @@ def pytest_configure(config: pytest.Config) -> None:
         targets = build_targets(names, config.getoption("spec"),
                                 config.getoption("scheduler_kwargs"),
                                 config.getoption("scheduler_map"),
-                                config.getoption("scheduler_config"))
+                                config.getoption("scheduler_config"),
+                                config.getoption("scheduler_domain"),
+                                config.getoption("scheduler_protocol"))
         xfails = read_xfails(config.getoption("conformance_xfails"))
         if config.getoption("conformance_timeout") < 0:
             raise UsageFault("--conformance-timeout: give a number of seconds >= 0 "

@@ -137,7 +137,7 @@ class Recorder:
 
     def finish(self) -> None:
         """Add the not-applicable rows, and order rows as the catalogue is."""
-        from conformance.catalogue import CHECKS, REASONS, missing
+        from conformance.catalogue import CHECKS, missing, reason
 
         order = list(CHECKS)
         for target in self.targets:
@@ -146,7 +146,7 @@ class Recorder:
             for check in CHECKS.values():
                 lacking = missing(check, target)
                 if lacking and check.id not in have:
-                    why = "; ".join(REASONS.get(f, f"needs {f}") for f in lacking)
+                    why = "; ".join(reason(f, target) for f in lacking)
                     rows.append(Row(check.id, check.contract, Outcome.SKIPPED, reason=why))
             rows.sort(key=lambda r: order.index(r.check))
 

@@ -26,7 +26,7 @@ def one_error_line(stderr: str) -> str:
     (["--scheduler", CLASS, "--spec", "NoSuchSpec"], "unknown spec"),
     (["--scheduler", CLASS, "--scheduler-kwargs", "{bad"], "invalid JSON"),
     (["--scheduler", CLASS, "--scheduler-kwargs", "[1]"], "expected a JSON object"),
-    (["--scheduler", CLASS, "--scheduler-kwargs", '{"nope": 1}'], "unknown key(s) nope"),
+    (["--scheduler", CLASS, "--scheduler-kwargs", '{"nope": 1}'], "takes no argument(s) nope"),
     (["--scheduler", "json"], "has no scheduler class with a spec"),
     (["--spec", "StepLR"], "need a target"),
     (["--scheduler", CLASS, "--conformance-timeout", "-1"], "give a number of seconds >= 0"),

@@ -11,51 +11,47 @@ import weakref
 from typing import Any
 
 from conformance.catalogue import check
-from conformance.harness import (
-    Case,
-    Mismatch,
-    advance,
-    quiet_run,
-    script,
-    start,
-    stepping,
-)
+from conformance.harness import Case, Mismatch, quiet_trajectory, script, start, stepping
 from conformance.targets import Target
 
 
-def _fail(target: Target, case: Case, step: int, message: str, **kw: Any) -> Mismatch:
+def _fail(target: Target, case: Case, step: int, message: str, show: str, **kw: Any
+          ) -> Mismatch:
     return Mismatch(f"step {step}: {message}", step=step,
-                    script=script(target, case, [*stepping(case, step),
-                                                 "print(sched.get_last_lr(), "
-                                                 "[g['lr'] for g in opt.param_groups])"]), **kw)
+                    script=script(target, case, [*stepping(target, case, step),
+                                                 f"print({show})"]), **kw)
 
 
-@check("api.get_last_lr", "no_metrics")
+LAST_LR = "sched.get_last_lr(), [g['lr'] for g in opt.param_groups]"
+GROUPS = "[g['lr'] for g in opt.param_groups]"
+
+
+@check("api.get_last_lr", "get_last_lr", "no_metrics")
 def last_lr(target: Target, case: Case) -> None:
     """get_last_lr() lists every group's lr, of the group lr's type, in a list that later steps
     do not change."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt, sched = start(target, case)
+        run = start(target, case)
         earlier: list[tuple[int, list[Any], list[Any]]] = []
         for t in range(case.steps + 1):
             if t:
-                advance(sched, case, t - 1)
-            got = sched.get_last_lr()
-            want = [g["lr"] for g in opt.param_groups]
+                run.step()
+            got = run.sched.get_last_lr()
+            want = [g["lr"] for g in run.opt.param_groups]
             if not isinstance(got, list) or len(got) != len(want):
                 raise _fail(target, case, t, f"get_last_lr() returned {got!r}, expected a list "
-                            f"of {len(want)} lrs", expected=want, actual=got)
+                            f"of {len(want)} lrs", LAST_LR, expected=want, actual=got)
             for g, (a, b) in enumerate(zip(got, want, strict=True)):
                 if type(a) is not type(b) or a != b:
                     raise _fail(target, case, t, f"get_last_lr()[{g}] is {a!r} "
                                 f"({type(a).__name__}), the group's lr is {b!r} "
-                                f"({type(b).__name__})", group=g, expected=b, actual=a)
+                                f"({type(b).__name__})", LAST_LR, group=g, expected=b, actual=a)
             earlier.append((t, got, list(got)))
     for t, live, copy in earlier:
         if live != copy:
             raise _fail(target, case, t, "a list returned by get_last_lr() was changed by later "
-                        f"steps ({copy!r} became {live!r}): it aliases live state",
+                        f"steps ({copy!r} became {live!r}): it aliases live state", LAST_LR,
                         expected=copy, actual=live)
 
 
@@ -64,13 +60,13 @@ def last_epoch(target: Target, case: Case) -> None:
     """last_epoch is 0 after construction and advances by exactly one per step()."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, sched = start(target, case)
+        run = start(target, case)
         for t in range(case.steps + 1):
             if t:
-                advance(sched, case, t - 1)
-            if sched.last_epoch != t:
-                raise _fail(target, case, t, f"last_epoch is {sched.last_epoch!r}, expected {t}",
-                            expected=t, actual=sched.last_epoch)
+                run.step()
+            if run.sched.last_epoch != t:
+                raise _fail(target, case, t, f"last_epoch is {run.sched.last_epoch!r}, expected "
+                            f"{t}", "sched.last_epoch", expected=t, actual=run.sched.last_epoch)
 
 
 #: How far below zero rounding may leave an lr that should reach 0 exactly (torch's LinearLR
@@ -81,15 +77,15 @@ NEGATIVE_ULPS = 16
 @check("api.finite")
 def finite(target: Target, case: Case) -> None:
     """On valid input every lr is finite and not below zero (beyond rounding)."""
-    _, _, seen = quiet_run(target, case)
+    _, seen = quiet_trajectory(target, case)
     for g in range(len(seen[0]) if seen else 0):
         top = max((abs(row[g]) for row in seen if math.isfinite(row[g])), default=1.0)
         floor = -NEGATIVE_ULPS * math.ulp(top or 1.0)
         for t, row in enumerate(seen):
             lr = row[g]
             if not math.isfinite(lr) or lr < floor:
-                raise _fail(target, case, t, f"param group {g} has lr {lr!r}", group=g,
-                            actual=lr)
+                raise _fail(target, case, t, f"param group {g} has lr {lr!r}", GROUPS,
+                            group=g, actual=lr)
 
 
 @check("api.no_reference_cycle")
@@ -102,11 +98,11 @@ def no_cycle(target: Target, case: Case) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            opt, sched = start(target, case)
-            for i in range(min(case.steps, 3)):
-                advance(sched, case, i)
-        ref = weakref.ref(opt)
-        del sched, opt
+            run = start(target, case)
+            for _ in range(min(case.steps, 3)):
+                run.step()
+        ref = weakref.ref(run.opt)
+        del run
         alive = ref() is not None
     finally:
         if enabled:
@@ -115,6 +111,6 @@ def no_cycle(target: Target, case: Case) -> None:
         raise Mismatch("the optimizer outlives the scheduler and itself without gc: a reference "
                        "cycle holds it (store a weakref, not a bound method or self)",
                        script=script(target, case, [
-                           "import gc, weakref", "gc.disable()", *stepping(case, 1),
+                           "import gc, weakref", "gc.disable()", *stepping(target, case, 1),
                            "ref = weakref.ref(opt)", "del sched, opt",
                            "print('optimizer still alive:', ref() is not None)"]))

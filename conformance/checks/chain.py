@@ -8,15 +8,7 @@ from collections.abc import Callable
 
 from conformance.catalogue import check
 from conformance.checks.common import compare
-from conformance.harness import (
-    Case,
-    Mismatch,
-    construct,
-    group_lrs,
-    optimizer,
-    script,
-    start,
-)
+from conformance.harness import Case, Mismatch, Run, group_lrs, script, start
 from conformance.targets import Target
 from reference import Schedule
 from reference.base import SAFETY, U, ulp
@@ -43,7 +35,7 @@ def _scale(oracle: Schedule, prev: list[list[float]]) -> Callable[[int, int], fl
     return lambda t, g: max(abs(prev[t][g]), abs(floors[g]), abs(oracle.base_lrs[g]))
 
 
-@check("chain.external_change", "spec", "chainable", "no_metrics")
+@check("chain.external_change", "spec", "chainable", "lr_scheduler", "no_metrics")
 def external_change(target: Target, case: Case) -> float:
     """After an external lr change mid-run, each step is the documented recurrence applied to
     the changed lr (the schedule is chainable, not a function of the epoch alone)."""
@@ -53,15 +45,15 @@ def external_change(target: Target, case: Case) -> float:
     prev, seen, expected = [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt, sched = start(target, case)
+        run = start(target, case)
         for e in range(1, case.steps + 1):
             if e == at + 1:
-                for group in opt.param_groups:
+                for group in run.opt.param_groups:
                     group["lr"] = group["lr"] * EXTERNAL
-            before = group_lrs(opt)
-            sched.step()
+            before = run.lrs()
+            run.step()
             prev.append(before)
-            seen.append(group_lrs(opt))
+            seen.append(run.lrs())
             expected.append(oracle.recur(e, before))
     try:
         return compare(target, case, seen, expected, _one_step_tol(oracle, prev),
@@ -75,13 +67,16 @@ def external_change(target: Target, case: Case) -> float:
             f"            g['lr'] *= {EXTERNAL}",
             "    before = [g['lr'] for g in opt.param_groups]",
             "    sched.step()",
-            "print('lr before the step', before, 'after', [g['lr'] for g in opt.param_groups])",
-            f"# expected after step {exc.step}: {exc.expected!r} in group {exc.group}",
+            f"print('step {exc.step}, group {exc.group}: lr before the step', "
+            f"before[{exc.group}], 'expected', {exc.expected!r}, 'got', "
+            f"opt.param_groups[{exc.group}]['lr'])",
         ])
+        if exc.series is not None:
+            exc.series["events"] = [{"step": at + 1, "label": f"external lr x{EXTERNAL}"}]
         raise
 
 
-@check("chain.chained_scheduler", "spec", "chainable", "class", "no_metrics")
+@check("chain.chained_scheduler", "spec", "chainable", "lr_scheduler", "no_metrics")
 def chained(target: Target, case: Case) -> float:
     """In torch's ChainedScheduler followed by ExponentialLR, each step is the target's
     recurrence times gamma (the documented product)."""
@@ -89,12 +84,12 @@ def chained(target: Target, case: Case) -> float:
 
     assert target.spec is not None
     oracle = target.spec.oracle(case.lrs, case.args)
-    opt = optimizer(case)
     prev, seen, expected = [], [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched = construct(target, opt, case)
-        chain = ChainedScheduler([sched, ExponentialLR(opt, gamma=CHAINED_GAMMA)])
+        run = Run(target, case)
+        opt = run.opt
+        chain = ChainedScheduler([run.sched, ExponentialLR(opt, gamma=CHAINED_GAMMA)])
         opt.step()
         for e in range(1, case.steps + 1):
             before = group_lrs(opt)
@@ -103,6 +98,20 @@ def chained(target: Target, case: Case) -> float:
             seen.append(group_lrs(opt))
             expected.append([v * CHAINED_GAMMA for v in oracle.recur(e, before)])
     base = _one_step_tol(oracle, prev)
-    return compare(target, case, seen, expected, lambda t, g: 2 * base(t, g),
-                   _scale(oracle, prev), "in a ChainedScheduler, a step is not the product",
-                   first=1)
+    try:
+        return compare(target, case, seen, expected, lambda t, g: 2 * base(t, g),
+                       _scale(oracle, prev), "in a ChainedScheduler, a step is not the product",
+                       first=1)
+    except Mismatch as exc:
+        exc.script = script(target, case, [
+            f"chain = lr_scheduler.ChainedScheduler([sched, lr_scheduler.ExponentialLR(opt, "
+            f"gamma={CHAINED_GAMMA})])",
+            "opt.step()",
+            f"for e in range(1, {exc.step} + 1):",
+            "    before = [g['lr'] for g in opt.param_groups]",
+            "    chain.step()",
+            f"print('step {exc.step}, group {exc.group}: lr before the step', "
+            f"before[{exc.group}], 'expected', {exc.expected!r}, 'got', "
+            f"opt.param_groups[{exc.group}]['lr'])",
+        ])
+        raise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from conformance.harness import Case, Mismatch, trajectory_script
 from conformance.targets import Target
@@ -13,9 +14,12 @@ from reference.base import ulp, ulps
 
 def compare(target: Target, case: Case, seen: Sequence[Sequence[float]],
             expected: Sequence[Sequence[float]], tol: Callable[[int, int], float],
-            scale: Callable[[int, int], float], what: str, first: int = 0) -> float:
+            scale: Callable[[int, int], float], what: str, first: int = 0,
+            groups: Sequence[int] | None = None,
+            step_label: Callable[[int], str] | None = None) -> float:
     """Raise Mismatch at the first step and group where |seen - expected| > tol(step, group);
-    return the largest error in ulps of the group's scale."""
+    return the largest error in ulps of the group's scale. `groups` names the param group of
+    each column (default: the column's index), `step_label(step)` a step in the message."""
     worst = 0.0
     for t, (got_row, want_row) in enumerate(zip(seen, expected, strict=False)):
         if len(got_row) != len(want_row):
@@ -31,15 +35,20 @@ def compare(target: Target, case: Case, seen: Sequence[Sequence[float]],
             if math.isnan(got) and math.isnan(want):
                 continue  # the same bits in an exact comparison; api.finite reports NaN
             step = t + first
+            group = groups[g] if groups is not None else g
             err = ulps(got, want, scale(t, g))
+            where = step_label(step) if step_label else f"step {step}"
+            series: dict[str, Any] = {"seen": [list(r) for r in seen], "first": first,
+                                      "expected": [list(r) for r in expected]}
+            if groups is not None:
+                series["groups"] = list(groups)
             raise Mismatch(
-                f"{what}: step {step}, param group {g}: expected {want!r}, got {got!r} "
+                f"{what}: {where}, param group {group}: expected {want!r}, got {got!r} "
                 f"(error {err:.3g} ulps of {scale(t, g):.3g}, tolerance "
                 f"{tol(t, g) / ulp(scale(t, g)):.3g} ulps)",
-                step=step, group=g, expected=want, actual=got, ulps=err,
+                step=step, group=group, expected=want, actual=got, ulps=err,
                 script=trajectory_script(target, case, step, g, want) if first == 0 else "",
-                series={"seen": [list(r) for r in seen], "first": first,
-                        "expected": [list(r) for r in expected]},
+                series=series,
             )
     return worst
 

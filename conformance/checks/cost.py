@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import sys
 import warnings
-from dataclasses import replace
 from typing import Any
 
 from conformance.catalogue import check
-from conformance.harness import Case, Mismatch, advance, script, start
+from conformance.harness import Case, Mismatch, script, start, step_lines
 from conformance.targets import Target
 
 #: The early window starts here; each window is WINDOW consecutive steps.
@@ -47,17 +46,6 @@ def lines(call: Any) -> int:
     return count
 
 
-def _metric(case: Case, i: int) -> float:
-    return case.metrics[i % len(case.metrics)] if case.metrics else 1.0
-
-
-def _extended(case: Case, steps: int) -> Case:
-    """The case with its metrics repeated up to `steps` (a run longer than the case's)."""
-    if case.metrics is None:
-        return case
-    return replace(case, metrics=[_metric(case, i) for i in range(steps)])
-
-
 @check("cost.step_cost")
 def step_cost(target: Target, case: Case) -> None:
     """step() executes no more Python at the end of a long run than at step 10 (O(1) per step)."""
@@ -66,15 +54,14 @@ def step_cost(target: Target, case: Case) -> None:
     if steps < SHORTEST:
         return
     costs: dict[int, int] = {}
-    longer = _extended(case, steps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, sched = start(target, case)
+        run = start(target, case)
         for i in range(steps):
             if EARLY <= i + 1 < EARLY + WINDOW or i + 1 > steps - WINDOW:
-                costs[i + 1] = lines(lambda: advance(sched, longer, i))  # noqa: B023 (called at once)
+                costs[i + 1] = lines(run.step)
             else:
-                advance(sched, longer, i)
+                run.step()
     early = {t: c for t, c in costs.items() if t < EARLY + WINDOW}
     late = {t: c for t, c in costs.items() if t not in early}
     worst_early = max(early.values())
@@ -89,9 +76,12 @@ def step_cost(target: Target, case: Case) -> None:
 
 
 def _reproducer(target: Target, case: Case, late: int) -> str:
-    call = ("sched.step(metrics[i % len(metrics)] if metrics else 1.0)"
-            if case.metrics is not None else "sched.step()")
+    # Runs longer than the case repeat its metrics.
+    step = [line.replace("metrics[i]", "(metrics[i % len(metrics)] if metrics else 1.0)")
+            for line in step_lines(target, case)]
     return script(target, case, [
+        "def one_step(i):",
+        *(f"    {line}" for line in step),
         "import sys",
         "",
         "def lines(call):",
@@ -109,7 +99,7 @@ def _reproducer(target: Target, case: Case, late: int) -> str:
         "",
         "opt.step()",
         f"for i in range({late}):",
-        f"    cost = lines(lambda: {call})",
+        "    cost = lines(lambda: one_step(i))",
         f"    if i + 1 in ({EARLY}, {late}):",
         "        print('step', i + 1, 'executed', cost, 'Python lines and calls')",
     ])

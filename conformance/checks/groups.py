@@ -7,7 +7,7 @@ from typing import Any
 
 from conformance.catalogue import check
 from conformance.checks.common import compare, exact
-from conformance.harness import Case, Mismatch, quiet_run
+from conformance.harness import Case, Mismatch, quiet_trajectory, script, stepping
 from conformance.specs import SPECS, Spec, Sub
 from conformance.targets import Target
 
@@ -40,23 +40,35 @@ def independent(target: Target, case: Case) -> float:
     n = len(case.lrs)
     if n < 2:
         return 0.0
-    _, _, together = quiet_run(target, case)
+    _, together = quiet_trajectory(target, case)
     worst = 0.0
     for g in range(n):
         alone = Case([case.lrs[g]], _slice(target.spec, case.args, g, n), case.steps,
                      case.metrics, case.optim)
-        _, _, single = quiet_run(target, alone)
+        _, single = quiet_trajectory(target, alone)
         mine = [[row[g]] for row in together]
         try:
             scale = [abs(row[0]) or 1.0 for row in single]
             worst = max(worst, compare(target, alone, mine, single, exact,
                                        lambda t, _g, s=scale: s[t],  # type: ignore[misc]
-                                       f"group {g} of {n} differs from a run with it alone"))
+                                       f"group {g} of {n} differs from a run with it alone",
+                                       groups=[g]))
         except Mismatch as exc:
-            exc.group = g
-            exc.message = exc.message.replace("param group 0", f"param group {g}")
+            exc.script = _both(target, case, alone, g, exc.step or 0)
             raise
     return worst
+
+
+def _both(target: Target, case: Case, alone: Case, g: int, step: int) -> str:
+    """A reproducer that runs the target with every group, then with group g alone (the
+    second script redefines make_opt and build for the single group)."""
+    together = script(target, case, [*stepping(target, case, step),
+                                     f"together = opt.param_groups[{g}]['lr']"])
+    single = script(target, alone, [
+        *stepping(target, alone, step),
+        f"print('step {step}, group {g}: with every group', together, 'alone', "
+        "opt.param_groups[0]['lr'])"])
+    return together + "# the same, with group " + str(g) + " alone\n" + single
 
 
 @check("groups.list_args", "spec", "per_group_args")
@@ -65,11 +77,11 @@ def list_args(target: Target, case: Case) -> float:
     names = _per_group(target.spec)
     n = len(case.lrs)
     scalar = {k: (v[0] if k in names and isinstance(v, list) else v) for k, v in case.args.items()}
-    listed = {k: ([v] * n if k in names and not isinstance(v, list) else v)
+    listed = {k: ([v] * n if k in names and v is not None and not isinstance(v, list) else v)
               for k, v in scalar.items()}
     a = Case(case.lrs, scalar, case.steps, case.metrics, case.optim)
     b = Case(case.lrs, listed, case.steps, case.metrics, case.optim)
-    _, _, want = quiet_run(target, a)
-    _, _, got = quiet_run(target, b)
+    _, want = quiet_trajectory(target, a)
+    _, got = quiet_trajectory(target, b)
     return compare(target, b, got, want, exact, lambda t, g: abs(want[t][g]) or 1.0,
                    "a list of equal per-group values differs from the scalar")

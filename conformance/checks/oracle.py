@@ -6,7 +6,7 @@ import warnings
 
 from conformance.catalogue import check
 from conformance.checks.common import closed_tol, compare, scale_of
-from conformance.harness import Case, advance, construct, optimizer, quiet_run
+from conformance.harness import Case, Run, quiet_trajectory
 from conformance.targets import Target
 
 
@@ -20,7 +20,7 @@ def agreement(target: Target, case: Case) -> float:
     """Stepping the target gives the reference lr at every step and in every param group."""
     assert target.spec is not None
     oracle = target.spec.oracle(case.lrs, case.args)
-    _, _, seen = quiet_run(target, case)
+    _, seen = quiet_trajectory(target, case)
     if case.metrics is not None or not oracle.closed:
         expected = oracle.trajectory(case.steps, case.metrics)
     else:
@@ -42,15 +42,14 @@ def momentum(target: Target, case: Case) -> float:
     if oracle.momenta(0) is None:
         return 0.0
     opt_seen: list[list[float]] = []
-    opt = optimizer(case)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched = construct(target, opt, case)
-        opt_seen.append(_momenta(opt))
-        opt.step()
-        for i in range(case.steps):
-            advance(sched, case, i)
-            opt_seen.append(_momenta(opt))
+        run = Run(target, case)
+        opt_seen.append(_momenta(run.opt))
+        run.opt.step()
+        for _ in range(case.steps):
+            run.step()
+            opt_seen.append(_momenta(run.opt))
     expected = [oracle.momenta(e) or [] for e in range(case.steps + 1)]
     return compare(target, case, opt_seen, expected, lambda t, g: 8 * 2.0**-52,
                    lambda t, g: 1.0, "momentum differs from the reference schedule")

@@ -7,14 +7,7 @@ import warnings
 
 from conformance.catalogue import check
 from conformance.checks.common import closed_tol, compare, scale_of
-from conformance.harness import (
-    Case,
-    Mismatch,
-    group_lrs,
-    number,
-    script,
-    start,
-)
+from conformance.harness import Case, Mismatch, jump_lines, number, script, start
 from conformance.targets import Target
 
 
@@ -35,30 +28,31 @@ def own_closed_form(target: Target, case: Case) -> float:
     seen, expected = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, sched = start(target, case)
+        run = start(target, case)
         for _ in range(case.steps + 1):
-            epoch = sched.last_epoch
+            epoch = run.sched.last_epoch
             seen.append([number(v, f"step {epoch}: _get_closed_form_lr()[{g}]", step=epoch,
-                                group=g) for g, v in enumerate(sched._get_closed_form_lr())])
+                                group=g) for g, v in enumerate(run.sched._get_closed_form_lr())])
             expected.append(oracle.lr(epoch))
-            sched.step()
+            run.step()
     return compare(target, case, seen, expected, closed_tol(oracle, expected),
                    scale_of(oracle, expected), "_get_closed_form_lr() differs from the closed form")
 
 
-@check("recurrence.step_epoch", "spec", "closed", "epoch_arg")
+@check("recurrence.step_epoch", "spec", "closed", "epoch_arg", "jump")
 def step_epoch(target: Target, case: Case) -> float:
-    """`step(epoch)` sets every group to the closed form at that epoch, in any order of epochs."""
+    """Jumping to an epoch (`step(epoch)`, or a counter protocol's call) sets every group to the
+    closed form at that epoch, in any order of epochs."""
     assert target.spec is not None
     oracle = target.spec.oracle(case.lrs, case.args)
     epochs = epochs_for(case, "fractional" in target.spec.flags)
     seen, expected = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt, sched = start(target, case)
+        run = start(target, case)
         for epoch in epochs:
-            sched.step(epoch)
-            seen.append(group_lrs(opt))
+            run.jump(epoch)
+            seen.append(run.lrs())
             expected.append(oracle.lr(epoch))
     try:
         return compare(target, case, seen, expected, closed_tol(oracle, expected, epochs),
@@ -66,13 +60,14 @@ def step_epoch(target: Target, case: Case) -> float:
     except Mismatch as exc:
         call = exc.step or 0
         epoch = epochs[call]
-        exc.message = exc.message.replace(f"step {call},", f"step({epoch!r}) (call {call + 1}),")
+        jump = " ".join(jump_lines(target, case, repr(epoch)))
+        exc.message = exc.message.replace(f"step {call},", f"{jump} (call {call + 1}),")
         exc.step = call
         exc.script = script(target, case, [
             "opt.step()",
             f"for epoch in {epochs[: call + 1]!r}:",
-            "    sched.step(epoch)",
-            f'print("after step({epoch!r}), group {exc.group}: expected", {exc.expected!r}, '
+            *(f"    {line}" for line in jump_lines(target, case, "epoch")),
+            f'print("after {jump}, group {exc.group}: expected", {exc.expected!r}, '
             f'"got", opt.param_groups[{exc.group}]["lr"])',
         ])
         raise

@@ -9,19 +9,18 @@ from __future__ import annotations
 import warnings
 
 from conformance.catalogue import check
-from conformance.harness import Case, Mismatch, construct, optimizer, script
+from conformance.harness import Case, Mismatch, Run, script
 from conformance.targets import Target
 
 
-@check("resume.missing_initial_lr", "class", "last_epoch", "atomic")
+@check("resume.missing_initial_lr", "last_epoch", "atomic")
 def missing_initial_lr(target: Target, case: Case) -> None:
     """Building with last_epoch=k >= 0 on groups without 'initial_lr' raises KeyError."""
     k = max(case.steps, 1)
-    opt = optimizer(case)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            construct(target, opt, case, last_epoch=k)
+            Run(target, case, last_epoch=k)
     except KeyError:
         return
     except Exception as exc:

@@ -13,17 +13,7 @@ from typing import Any
 
 from conformance.catalogue import check
 from conformance.checks.common import compare, exact
-from conformance.harness import (
-    Case,
-    Mismatch,
-    advance,
-    construct,
-    group_lrs,
-    optimizer,
-    script,
-    start,
-    stepping,
-)
+from conformance.harness import Case, Mismatch, Run, optimizer, script, start, step_lines, stepping
 from conformance.targets import Target
 
 
@@ -51,20 +41,21 @@ def _find(obj: Any, kinds: tuple[type, ...], path: str = "state_dict",
     return None
 
 
-def _prefix(target: Target, case: Case) -> tuple[Any, Any, int]:
-    """A scheduler stepped through half the case, its optimizer, and the steps taken."""
-    opt, sched = start(target, case)
+def _prefix(target: Target, case: Case) -> tuple[Run, int]:
+    """A target stepped through half the case, and the steps taken."""
+    run = start(target, case)
     half = case.steps // 2
-    for i in range(half):
-        advance(sched, case, i)
-    return sched, opt, half
+    for _ in range(half):
+        run.step()
+    return run, half
 
 
-def _rest(sched: Any, opt: Any, case: Case, start: int) -> list[list[float]]:
-    out = [group_lrs(opt)]
-    for i in range(start, case.steps):
-        advance(sched, case, i)
-        out.append(group_lrs(opt))
+def _rest(run: Run, case: Case) -> list[list[float]]:
+    """The lrs from where `run` stands to the end of the case."""
+    out = [run.lrs()]
+    while run.n < case.steps:
+        run.step()
+        out.append(run.lrs())
     return out
 
 
@@ -73,40 +64,50 @@ def _continues(target: Target, case: Case, transport: Callable[[Any], Any], how:
     require the same lrs as the original from there on, bit for bit."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched, opt, half = _prefix(target, case)
-        saved, opt_saved = transport(sched.state_dict()), copy.deepcopy(opt.state_dict())
-        want = _rest(sched, opt, case, half)
-        fresh_opt = optimizer(case)
-        fresh = construct(target, fresh_opt, case)
-        fresh_opt.load_state_dict(opt_saved)
-        fresh.load_state_dict(saved)
-        fresh_opt.step()
-        got = _rest(fresh, fresh_opt, case, half)
+        run, half = _prefix(target, case)
+        saved, opt_saved = transport(run.save()), copy.deepcopy(run.opt.state_dict())
+        want = _rest(run, case)
+        fresh = Run(target, case, optimizer(case))
+        fresh.opt.load_state_dict(opt_saved)
+        fresh.load(saved)
+        fresh.n = half
+        fresh.opt.step()
+        got = _rest(fresh, case)
     try:
         return compare(target, case, got, want, exact, lambda t, g: abs(want[t][g]) or 1.0,
                        f"restored {how}, the scheduler does not continue identically",
                        first=half)
     except Mismatch as exc:
+        steps = step_lines(target, case)
         exc.script = script(target, case, [
-            *stepping(case, half),
+            *stepping(target, case, half),
             "import copy",
-            "saved = copy.deepcopy(sched.state_dict())",
+            f"saved = copy.deepcopy({target.driver.save_text() if target.driver else ''})",
             "opt_saved = copy.deepcopy(opt.state_dict())",
             f"# restore {how}",
-            "fresh_opt, fresh = build()",
-            "fresh_opt.load_state_dict(opt_saved)",
-            "fresh.load_state_dict(saved)",
-            "fresh_opt.step()",
+            "original = opt, sched",
+            "opt, sched = build()",
+            "opt.load_state_dict(opt_saved)",
+            *(target.driver.load_lines("sched", "saved") if target.driver else []),
+            "opt.step()",
+            "restored = opt, sched",
             f"for i in range({half}, {exc.step}):",
-            "    sched.step(metrics[i]); fresh.step(metrics[i])" if case.metrics is not None
-            else "    sched.step(); fresh.step()",
-            f"print('original', opt.param_groups[{exc.group}]['lr'], "
-            f"'restored', fresh_opt.param_groups[{exc.group}]['lr'])",
+            "    opt, sched = original",
+            *(f"    {line}" for line in steps),
+            "    opt, sched = restored",
+            *(f"    {line}" for line in steps),
+            f"print('step {exc.step}, group {exc.group}: original', "
+            f"original[0].param_groups[{exc.group}]['lr'], 'restored', "
+            f"restored[0].param_groups[{exc.group}]['lr'])",
         ])
         raise
 
 
-@check("state_dict.no_optimizer")
+def _save_text(target: Target) -> str:
+    return target.driver.save_text() if target.driver else "sched.state_dict()"
+
+
+@check("state_dict.no_optimizer", "state_dict")
 def no_optimizer(target: Target, case: Case) -> None:
     """state_dict() holds no optimizer and no scheduler object, at any depth."""
     from torch.optim import Optimizer
@@ -114,49 +115,50 @@ def no_optimizer(target: Target, case: Case) -> None:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched, _, half = _prefix(target, case)
-    found = _find(sched.state_dict(), (Optimizer, LRScheduler))
+        run, half = _prefix(target, case)
+        state = run.save()
+    found = _find(state, (Optimizer, LRScheduler))
     if found:
-        raise Mismatch(f"state_dict() holds {found}: it cannot be loaded with weights_only=True "
-                       "and pins the optimizer", actual=found,
-                       script=script(target, case, [*stepping(case, half),
-                                                    "print(sched.state_dict())"]))
+        raise Mismatch(f"the saved state holds {found}: it cannot be loaded with "
+                       "weights_only=True and pins the optimizer", actual=found,
+                       script=script(target, case, [*stepping(target, case, half),
+                                                    f"print({_save_text(target)})"]))
 
 
-@check("state_dict.snapshot")
+@check("state_dict.snapshot", "state_dict")
 def snapshot(target: Target, case: Case) -> None:
     """A state_dict() taken earlier is not changed by later steps."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched, opt, half = _prefix(target, case)
-        taken = sched.state_dict()
+        run, half = _prefix(target, case)
+        taken = run.save()
         frozen = pickle.dumps(copy.deepcopy(taken))
-        _rest(sched, opt, case, half)
+        _rest(run, case)
     if pickle.dumps(taken) != frozen:
         changed = sorted(k for k in taken if pickle.dumps(taken[k]) !=
                          pickle.dumps(pickle.loads(frozen)[k])) if isinstance(taken, dict) else []
         raise Mismatch(f"later steps changed a state_dict() taken at step {half}: "
                        f"key(s) {changed or '?'} alias the scheduler's live state",
                        step=half, actual=changed,
-                       script=script(target, case, [*stepping(case, half),
-                                                    "sd = sched.state_dict()",
-                                                    "before = repr(sd)", "sched.step()",
-                                                    "print(before == repr(sd))"]))
+                       script=script(target, case, [
+                           *stepping(target, case, half), f"sd = {_save_text(target)}",
+                           "before = repr(sd)", *step_lines(target, case, str(half + 1)),
+                           "print('unchanged by a later step:', before == repr(sd))"]))
 
 
-@check("state_dict.roundtrip")
+@check("state_dict.roundtrip", "state_dict")
 def roundtrip(target: Target, case: Case) -> float:
     """Restored in memory on a fresh optimizer (its state loaded too), it continues identically."""
     return _continues(target, case, copy.deepcopy, "in memory")
 
 
-@check("state_dict.pickle_roundtrip")
+@check("state_dict.pickle_roundtrip", "state_dict")
 def pickle_roundtrip(target: Target, case: Case) -> float:
     """Restored through pickle on a fresh optimizer, it continues identically."""
     return _continues(target, case, lambda sd: pickle.loads(pickle.dumps(sd)), "through pickle")
 
 
-@check("state_dict.weights_only_roundtrip")
+@check("state_dict.weights_only_roundtrip", "state_dict")
 def weights_only(target: Target, case: Case) -> float:
     """Restored through torch.save + torch.load(weights_only=True), it continues identically."""
     import torch
@@ -172,7 +174,7 @@ def weights_only(target: Target, case: Case) -> float:
                 "torch.load(weights_only=True) refuses the state_dict: "
                 f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                 script=script(target, case, [
-                    "import io", "buf = io.BytesIO()", "torch.save(sched.state_dict(), buf)",
+                    "import io", "buf = io.BytesIO()", f"torch.save({_save_text(target)}, buf)",
                     "buf.seek(0)", "torch.load(buf, weights_only=True)"])) from None
 
     return _continues(target, case, through_torch, "through torch.save/weights_only load")

@@ -27,20 +27,8 @@ from typing import Any
 
 from conformance import versions
 from conformance.catalogue import check
-from conformance.harness import (
-    Case,
-    Mismatch,
-    accepts,
-    advance,
-    construct,
-    group_lrs,
-    number,
-    optimizer,
-    script,
-    start,
-    stepping,
-)
-from conformance.targets import Target
+from conformance.harness import Case, Mismatch, Run, group_lrs, number, script, start, stepping
+from conformance.targets import Target, accepts
 from reference.base import ulp
 
 #: Entry id -> a probe: True when the running torch shows the entry's behaviour.
@@ -630,7 +618,7 @@ def _verbose_text() -> str:
     return next(str(w.message) for w in caught if "verbose" in str(w.message))
 
 
-@check("versions.constructor", "class")
+@check("versions.constructor", "torch_class")
 def constructor(target: Target, case: Case) -> None:
     """A target that takes verbose handles it as the running torch does: deprecated with torch's
     warning in 2.2-2.6, never passed on to torch's base from 2.7."""
@@ -642,7 +630,7 @@ def constructor(target: Target, case: Case) -> None:
     with contextlib.redirect_stdout(out), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            construct(target, optimizer(case), case, verbose=True)
+            Run(target, case, verbose=True)
         except TypeError as exc:
             entry = "verbose_removed" if versions.holds("verbose_removed") else "verbose_prints"
             why = ", which has none since 2.7" if entry == "verbose_removed" else ""
@@ -668,7 +656,7 @@ def constructor(target: Target, case: Case) -> None:
                               "torch has only from 2.2", target, case, body, actual=dep)
 
 
-@check("versions.step_tracking", "class", "order_warns")
+@check("versions.step_tracking", "torch_warnings")
 def step_tracking(target: Target, case: Case) -> None:
     """After construction optimizer.step carries the running torch's marker and records a call
     as that version does (_with_counter/_step_count to 2.3, _wrapped_by_lr_sched/_opt_called)."""
@@ -676,10 +664,9 @@ def step_tracking(target: Target, case: Case) -> None:
     new = versions.holds("opt_called_flag")
     entry = "opt_called_flag" if new else "step_counter_wrapper"
     marker = "_wrapped_by_lr_sched" if new else "_with_counter"
-    opt = optimizer(case)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        construct(target, opt, case)
+        opt = Run(target, case).opt
     body = [f"print(hasattr(opt.step, {marker!r}))"]
     if not hasattr(opt.step, marker):
         raise _entry_fail(entry, f"after construction optimizer.step lacks {marker}: the target "
@@ -697,7 +684,7 @@ def step_tracking(target: Target, case: Case) -> None:
                           ["opt.step()", f"print(getattr(opt, {where[10:]!r}, None))"])
 
 
-@check("versions.plateau", "metrics")
+@check("versions.plateau", "metrics", "torch_class")
 def plateau(target: Target, case: Case) -> None:
     """A metric-driven target's get_last_lr() gives the groups' lrs from construction on (2.3+),
     and a param group added later gets a scalar min_lr (2.6+)."""
@@ -706,22 +693,23 @@ def plateau(target: Target, case: Case) -> None:
     if versions.holds("plateau_last_lr_at_init") and hasattr(target.obj, "get_last_lr"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            opt, sched = start(target, case)
+            run = start(target, case)
             for t in range(case.steps + 1):
                 if t:
-                    sched.step(metrics[t - 1])
+                    run.step()
                 try:
-                    got = sched.get_last_lr()
+                    got = run.sched.get_last_lr()
                 except AttributeError as exc:
                     raise _entry_fail("plateau_last_lr_at_init", f"get_last_lr() raised "
                                       f"AttributeError at step {t}: {exc}", target, case,
-                                      [*stepping(case, t), "print(sched.get_last_lr())"],
-                                      step=t) from None
-                if list(got) != group_lrs(opt):
+                                      [*stepping(target, case, t),
+                                       "print(sched.get_last_lr())"], step=t) from None
+                if list(got) != run.lrs():
                     raise _entry_fail("plateau_last_lr_at_init", f"get_last_lr() at step {t} is "
-                                      f"{got!r}, the groups' lrs are {group_lrs(opt)!r}", target,
-                                      case, [*stepping(case, t), "print(sched.get_last_lr())"],
-                                      step=t, expected=group_lrs(opt), actual=got)
+                                      f"{got!r}, the groups' lrs are {run.lrs()!r}", target,
+                                      case, [*stepping(target, case, t),
+                                             "print(sched.get_last_lr())"],
+                                      step=t, expected=run.lrs(), actual=got)
     min_lr = case.args.get("min_lr", 0.0)
     if versions.holds("plateau_new_group_min_lr") and isinstance(min_lr, (int, float)):
         _new_group(target, case, metrics, float(min_lr))
@@ -737,7 +725,8 @@ def _new_group(target: Target, case: Case, metrics: list[float], min_lr: float) 
             "    sched.step(m)", "print([g['lr'] for g in opt.param_groups])"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        opt, sched = start(target, case)
+        started = start(target, case)
+        opt, sched = started.opt, started.sched
         opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(1))], "lr": case.lrs[0]})
         try:
             for m in run:
@@ -755,7 +744,7 @@ def _new_group(target: Target, case: Case, metrics: list[float], min_lr: float) 
                           expected=min_lr)
 
 
-@check("versions.torch_load")
+@check("versions.torch_load", "state_dict")
 def torch_load(target: Target, case: Case) -> None:
     """The state_dict loads with torch.load's default on the running torch (weights_only=True
     from 2.6)."""
@@ -764,12 +753,12 @@ def torch_load(target: Target, case: Case) -> None:
     confirm("versions.torch_load")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, sched = start(target, case)
+        started = start(target, case)
         half = case.steps // 2
-        for i in range(half):
-            advance(sched, case, i)
-        state = sched.state_dict()
-    body = [*stepping(case, half), "import io", "buf = io.BytesIO()",
+        for _ in range(half):
+            started.step()
+        state = started.save()
+    body = [*stepping(target, case, half), "import io", "buf = io.BytesIO()",
             "torch.save(sched.state_dict(), buf)", "buf.seek(0)", "torch.load(buf)"]
     entry = "load_weights_only_default"
     try:
@@ -788,7 +777,7 @@ def torch_load(target: Target, case: Case) -> None:
                           f"the state_dict: {first}", target, case, body) from None
 
 
-@check("versions.initial_step", "class", "lr_scheduler", "last_epoch", "atomic")
+@check("versions.initial_step", "lr_scheduler", "last_epoch", "atomic")
 def initial_step(target: Target, case: Case) -> None:
     """From 2.8 the constructor's step runs in torch's _initial_mode: _is_initial is False
     after it (get_lr() tells the initial step by it)."""
@@ -799,7 +788,7 @@ def initial_step(target: Target, case: Case) -> None:
         return
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, sched = start(target, case)
+        sched = start(target, case).sched
     if vars(sched).get("_is_initial") is not False:
         raise _entry_fail("is_initial", "after construction the instance has no _is_initial "
                           f"(saw {vars(sched).get('_is_initial', 'none')!r}): the constructor's "
@@ -812,7 +801,7 @@ def _number(value: Any, step: int, group: int) -> float:
     return number(value, f"step {step}: get_last_lr()[{group}]", step=step, group=group)
 
 
-@check("versions.tensor_lr", "class", "lr_scheduler")
+@check("versions.tensor_lr", "lr_scheduler")
 def tensor_lr(target: Target, case: Case) -> None:
     """On Tensor lrs, steps update each group's tensor in place (2.4+) and get_last_lr() holds
     copies, never the live tensors (2.10+)."""
@@ -838,11 +827,12 @@ def tensor_lr(target: Target, case: Case) -> None:
     earlier: list[tuple[int, list[Any], list[float]]] = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        sched = construct(target, opt, case)
+        run = Run(target, case, opt)
+        sched = run.sched
         opt.step()
         for t in range(case.steps + 1):
             if t:
-                advance(sched, case, t - 1)
+                run.step()
             live = [g["lr"] for g in opt.param_groups]
             if in_place and any(a is not b for a, b in zip(live, tensors, strict=True)):
                 g = next(i for i, (a, b) in enumerate(zip(live, tensors, strict=True))
@@ -850,7 +840,7 @@ def tensor_lr(target: Target, case: Case) -> None:
                 raise _entry_fail("tensor_lr_in_place", f"step {t}: param group {g}'s Tensor lr "
                                   f"was replaced by a {type(live[g]).__name__} instead of being "
                                   "updated in place", target, case,
-                                  [*setup[1:], *stepping(case, t),
+                                  [*setup[1:], *stepping(target, case, t),
                                    f"print(opt.param_groups[{g}]['lr'] is tensors[{g}])"],
                                   step=t, group=g)
             if copies:
@@ -860,7 +850,7 @@ def tensor_lr(target: Target, case: Case) -> None:
                     raise _entry_fail("last_lr_copies", f"step {t}: get_last_lr()[{shared[0]}] "
                                       "is a param group's live lr tensor, which later steps "
                                       "change; torch returns clones", target, case,
-                                      [*setup[1:], *stepping(case, t),
+                                      [*setup[1:], *stepping(target, case, t),
                                        "print(sched.get_last_lr()[0] is opt.param_groups[0]"
                                        "['lr'])"], step=t, group=shared[0])
                 earlier.append((t, last, [_number(v, t, g) for g, v in enumerate(last)]))
@@ -869,11 +859,12 @@ def tensor_lr(target: Target, case: Case) -> None:
         if now != floats:
             raise _entry_fail("last_lr_copies", f"a get_last_lr() result of step {t} changed "
                               f"from {floats!r} to {now!r} with later steps", target, case,
-                              [*setup[1:], *stepping(case, t), "print(sched.get_last_lr())"],
+                              [*setup[1:], *stepping(target, case, t),
+                               "print(sched.get_last_lr())"],
                               step=t, expected=floats, actual=now)
 
 
-@check("versions.sequential", "composite")
+@check("versions.sequential", "composite", "torch_class")
 def sequential(target: Target, case: Case) -> None:
     """A milestone 0 starts the scheduler active at step 0 (2.13+), and crossing a milestone
     warns no epoch deprecation (2.9+)."""
@@ -885,11 +876,9 @@ def sequential(target: Target, case: Case) -> None:
         zero = Case(case.lrs, {**case.args, "milestones": [0, *milestones[1:]]}, 0,
                     None, case.optim)
         want = target.spec.oracle(zero.lrs, zero.args).trajectory(0)[0]
-        opt = optimizer(zero)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            construct(target, opt, zero)
-        got = group_lrs(opt)
+            got = Run(target, zero).lrs()
         for g, (a, b) in enumerate(zip(got, want, strict=True)):
             if abs(a - b) > 4 * ulp(max(abs(b), zero.lrs[g])):
                 raise _entry_fail("sequential_milestone_zero", f"with milestones "
@@ -898,16 +887,15 @@ def sequential(target: Target, case: Case) -> None:
                                   zero, [f"print(opt.param_groups[{g}]['lr'])"],
                                   group=g, expected=b, actual=a)
     if versions.holds("sequential_switch_without_step"):
-        opt = optimizer(case)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sched = construct(target, opt, case)
+            run = Run(target, case)
         steps = max(case.steps, max(milestones) + 1)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             for _ in range(steps):
-                opt.step()
-                sched.step()
+                run.opt.step()
+                run.step()
         epoch = [str(w.message) for w in caught if "epoch parameter" in str(w.message)]
         if epoch:
             raise _entry_fail("sequential_switch_without_step", "crossing a milestone warned "
@@ -933,7 +921,7 @@ def _callables(obj: Any, path: str = "state_dict") -> str | None:
     return None
 
 
-@check("versions.cyclic", "momentum")
+@check("versions.cyclic", "momentum", "torch_class")
 def cyclic(target: Target, case: Case) -> None:
     """A momentum-cycling target can be deep-copied (2.1+), builds on Adam (2.3+), and saves no
     function in its state_dict where torch's saves none (CyclicLR 2.2+, OneCycleLR 2.4+)."""
@@ -941,7 +929,7 @@ def cyclic(target: Target, case: Case) -> None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            _, sched = start(target, case)
+            sched = start(target, case).sched
     except ValueError as exc:
         if case.optim == "adam" and versions.holds("cyclic_beta1"):
             raise _entry_fail("cyclic_beta1", f"building on Adam raised ValueError: {exc}; "

@@ -9,15 +9,7 @@ import warnings
 from typing import Any
 
 from conformance.catalogue import check
-from conformance.harness import (
-    Case,
-    Mismatch,
-    advance,
-    construct,
-    optimizer,
-    script,
-    start,
-)
+from conformance.harness import Case, Mismatch, Run, script, start, step_lines
 from conformance.targets import Target
 
 
@@ -59,14 +51,11 @@ def _texts(caught: list[warnings.WarningMessage]) -> list[str]:
 @check("warnings.silent_in_correct_use")
 def silent(target: Target, case: Case) -> None:
     """Building the target and calling optimizer.step() before each step() warns nothing."""
-    opt = optimizer(case)
-    state: dict[str, Any] = {}
-
     def use() -> None:
-        state["sched"] = construct(target, opt, case)
-        for i in range(case.steps):
-            opt.step()
-            advance(state["sched"], case, i)
+        run = Run(target, case)
+        for _ in range(case.steps):
+            run.opt.step()
+            run.step()
 
     caught = _record(use)
     if caught:
@@ -76,7 +65,7 @@ def silent(target: Target, case: Case) -> None:
             script=script(target, case, [
                 "import warnings", "warnings.simplefilter('error')",
                 f"for i in range({case.steps}):", "    opt.step()",
-                "    sched.step(metrics[i])" if case.metrics is not None else "    sched.step()",
+                *(f"    {line}" for line in step_lines(target, case)),
             ]))
 
 
@@ -93,35 +82,34 @@ def _expect_once(target: Target, case: Case, key: str, caught: list[warnings.War
                                          *body]))
 
 
-@check("warnings.step_before_optimizer", "order_warns")
+@check("warnings.step_before_optimizer", "torch_warnings")
 def order(target: Target, case: Case) -> None:
     """Calling step() before any optimizer.step() warns once, with torch's text."""
-    opt = optimizer(case)
-    caught = _record(lambda: construct(target, opt, case).step())
+    caught = _record(lambda: Run(target, case).step())
     _expect_once(target, case, "order", caught, ["sched.step()"])
 
 
-@check("warnings.optimizer_step_overridden", "order_warns")
+@check("warnings.optimizer_step_overridden", "torch_warnings")
 def overridden(target: Target, case: Case) -> None:
     """Replacing optimizer.step after construction makes the first step() warn (torch's text)."""
-    opt = optimizer(case)
 
     def use() -> None:
-        sched = construct(target, opt, case)
+        run = Run(target, case)
+        opt = run.opt
         opt.step = types.MethodType(type(opt).step, opt)  # type: ignore[method-assign]
         opt.step()
-        sched.step()
+        run.step()
 
     _expect_once(target, case, "override", _record(use), [
         "import types", "opt.step = types.MethodType(type(opt).step, opt)", "opt.step()",
         "sched.step()"])
 
 
-@check("warnings.epoch_deprecated", "epoch_warns")
+@check("warnings.epoch_deprecated", "torch_warnings")
 def epoch(target: Target, case: Case) -> None:
     """step(epoch) warns with torch's epoch deprecation text."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, sched = start(target, case)
-    _expect_once(target, case, "epoch", _record(lambda: sched.step(max(case.steps, 1))),
+        run = start(target, case)
+    _expect_once(target, case, "epoch", _record(lambda: run.jump(max(case.steps, 1))),
                  ["opt.step()", f"sched.step({max(case.steps, 1)})"])

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 import conformance.checks  # noqa: F401  (registers the catalogue)
 from conformance.catalogue import CHECKS, cases
-from conformance.harness import Case, quiet_run
+from conformance.harness import Case, quiet_trajectory
 from conformance.targets import build_targets
 
 EXAMPLES = 50
@@ -69,7 +69,7 @@ def raw() -> None:
 
 
 def harness() -> None:
-    examples(lambda case: quiet_run(TARGET, case))
+    examples(lambda case: quiet_trajectory(TARGET, case))
 
 
 def floor() -> None:
@@ -85,7 +85,7 @@ def draw() -> None:
 
 def build() -> None:
     for case in CASES:
-        quiet_run(TARGET, case)
+        quiet_trajectory(TARGET, case)
 
 
 def check() -> None:

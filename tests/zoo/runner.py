@@ -45,10 +45,17 @@ class Member:
     spec: str
     family: str | None
     doc: str
+    #: The --scheduler-config entry's other keys (protocol, map, kwargs, wraps), if any.
+    config: tuple[tuple[str, Any], ...] = ()
+    label: str = ""
 
     @property
     def name(self) -> str:
-        return self.path.rpartition(":")[2]
+        return self.label or self.path.rpartition(":")[2]
+
+    def entry(self) -> dict[str, Any]:
+        return {"scheduler": self.path, "spec": self.spec, "label": self.name,
+                **dict(self.config)}
 
 
 def catalogue() -> dict[str, str]:
@@ -77,11 +84,15 @@ def members() -> list[Member]:
             doc = " ".join((obj.__doc__ or "").split())
             if obj.SPEC not in SPECS:
                 raise ValueError(f"zoo.{modname}.{attr}: unknown SPEC {obj.SPEC!r}")
-            if modname != zoo.CORRECT and not family:
+            # Mixed modules hold a correct member (no FAMILY) next to each broken one.
+            if modname != zoo.CORRECT and not family and not getattr(mod, "MIXED", False):
                 raise ValueError(f"zoo.{modname}.{attr}: a broken member needs FAMILY")
             if not doc:
                 raise ValueError(f"zoo.{modname}.{attr}: needs a docstring naming its defect")
-            out.append(Member(f"zoo.{modname}:{attr}", obj.SPEC, family, doc))
+            config = dict(getattr(obj, "CONFIG", {}))
+            path = getattr(obj, "TARGET", f"zoo.{modname}:{attr}")
+            out.append(Member(path, obj.SPEC, family, doc, tuple(config.items()),
+                              attr if (config or path.rpartition(":")[2] != attr) else ""))
     names = [m.name for m in out]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -100,8 +111,14 @@ def run_suite(chosen: Sequence[Member], *, workers: int = 2, profile: str = "ci"
                "--hypothesis-profile", profile, "--conformance-report", str(out)]
         if workers > 0:
             cmd += ["-n", str(workers)]
+        configured = [m.entry() for m in chosen if m.config]
         for m in chosen:
-            cmd += ["--scheduler", m.path, "--spec", m.spec]
+            if not m.config:
+                cmd += ["--scheduler", m.path, "--spec", m.spec]
+        if configured:
+            config = Path(tmp) / "zoo-config.json"
+            config.write_text(json.dumps(configured, indent=1), encoding="utf-8")
+            cmd += ["--scheduler-config", str(config)]
         cmd += list(extra)
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH")) if p)

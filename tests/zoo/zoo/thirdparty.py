@@ -94,35 +94,6 @@ class ConstantWarmupNumpyLr(L.LambdaLR):
         super().__init__(optimizer, factor, last_epoch)
 
 
-class LinearWarmupLookAlike:
-    """A look-alike with step() and get_lr() but no state_dict() or get_last_lr(): it cannot
-    be checkpointed, and a restart begins its schedule again."""
-
-    SPEC, FAMILY = "get_linear_schedule_with_warmup", "state_dict"
-
-    def __init__(self, optimizer: Optimizer, num_warmup_steps: int,
-                 num_training_steps: int) -> None:
-        self.optimizer = optimizer
-        self.base_lrs = [g["lr"] for g in optimizer.param_groups]
-        self.W, self.T = num_warmup_steps, num_training_steps
-        self.step_t = 0
-        self._apply()
-
-    def get_lr(self) -> list[float]:
-        s, W, T = self.step_t, self.W, self.T
-        warm = _warm(s, W)
-        f = warm if warm is not None else max(T - s, 0) / (T - W)
-        return [b * f for b in self.base_lrs]
-
-    def _apply(self) -> None:
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
-            group["lr"] = lr
-
-    def step(self) -> None:
-        self.step_t += 1
-        self._apply()
-
-
 class WarmupRestartsStartsAtMin(correct.CosineAnnealingWarmupRestarts):
     """Right after construction the lr is min_lr, not lr(0): the first optimizer step runs
     off the schedule (max_lr when there is no warmup)."""
