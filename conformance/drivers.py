@@ -545,11 +545,13 @@ def detect(obj: Any, spec_metric: bool = False) -> Driver:
                 return DeepSpeed(obj)
             if first is not None and _required(first):
                 if first.name in COUNTER_NAMES:
-                    return Timm(obj, metric=spec_metric or len(params) > 1)
+                    metric = len(params) > 1 and _required(params[1])
+                    return Timm(obj, metric=spec_metric or metric)
                 return Metric(obj)
             ctor = _positional(obj)
             if ctor and ctor[0].name in SCHEDULER_NAMES:
                 return Wrapper(obj)
+            _takes_an_optimizer(obj)
             return Torch(obj)
         call = _own_call(obj)
         if call is not None:
@@ -569,8 +571,22 @@ def detect(obj: Any, spec_metric: bool = False) -> Driver:
         if name is None and not any(p.kind is p.VAR_POSITIONAL for p in parameters(obj)):
             raise NoProtocol(f"{getattr(obj, '__qualname__', obj)} takes no argument: neither "
                              "a factory f(optimizer, ...) nor a function of the step")
+        if name is not None and name not in OPTIMIZER_NAMES:
+            raise NoProtocol(f"{getattr(obj, '__qualname__', obj)}'s first parameter is {name!r}, "
+                             "neither an optimizer (a factory f(optimizer, ...)) nor a step (a "
+                             "function f(step, ...)); name its protocol with --scheduler-protocol")
         return Torch(obj)  # a factory; its product's own protocol is read when it is bound
     raise NoProtocol(f"a {type(obj).__name__} is not callable")
+
+
+def _takes_an_optimizer(kind: type) -> None:
+    """A class with step() is driven as a scheduler built on an optimizer: its constructor
+    must take one (an optimizer's own step() does not make it a scheduler)."""
+    names = [p.name for p in parameters(kind)]
+    loose = any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters(kind))
+    if names and not loose and not set(names) & (OPTIMIZER_NAMES | {"schedulers"}):
+        raise NoProtocol(f"{kind.__qualname__} has step(), but its constructor takes "
+                         f"({', '.join(names)}), no optimizer: it is not a scheduler")
 
 
 def named(name: str, obj: Any, spec_metric: bool = False) -> Driver:

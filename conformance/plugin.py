@@ -179,7 +179,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     recorder = config.stash[_RECORDER]
     for target in targets:
         for check in CHECKS.values():
-            if missing(check, target):
+            if missing(check, target) or not target.selects(check):
                 continue
             name = f"[{target.label}] {check.id}"
             item = CheckItem.from_parent(session, name=name, nodeid=name, target=target,

@@ -31,6 +31,8 @@ class Outcome(str, Enum):
     XFAILED = "xfailed"
     STALE = "stale-xfail"
     SKIPPED = "skipped"
+    #: Applicable, but not run: deselected (-k, "checks"), or not reached (-x, interrupted).
+    NOT_RUN = "not run"
 
     @staticmethod
     def of(report: Any) -> Outcome:
@@ -78,6 +80,8 @@ class Recorder:
     profile: str | None = None
     #: What the last write() did about plots (see draw_plots).
     plots: dict[str, Any] = field(default_factory=dict)
+    #: "[label] check-id" of the items pytest deselected (-k, -m).
+    deselected: set[str] = field(default_factory=set)
 
     def xfail_reason(self, target: Target, check: Any) -> str | None:
         for key in ((target.label, check.id), (target.path, check.id), (None, check.id)):
@@ -129,6 +133,10 @@ class Recorder:
             row.reason = self.xfail_reason(target, check) or row.reason
         self.rows.setdefault(target.label, []).append(row)
 
+    def pytest_deselected(self, items: list[Any]) -> None:
+        """Hook: remember the checks -k or -m deselected (reported as not run)."""
+        self.deselected |= {item.name for item in items}
+
     def pytest_runtest_logreport(self, report: Any) -> None:
         """Hook: record every check's outcome from its report (also under xdist)."""
         for key, details in report.user_properties:
@@ -144,10 +152,21 @@ class Recorder:
             rows = self.rows.setdefault(target.label, [])
             have = {r.check for r in rows}
             for check in CHECKS.values():
+                if check.id in have:
+                    continue
                 lacking = missing(check, target)
-                if lacking and check.id not in have:
+                if lacking:
                     why = "; ".join(reason(f, target) for f in lacking)
                     rows.append(Row(check.id, check.contract, Outcome.SKIPPED, reason=why))
+                elif not target.selects(check):
+                    rows.append(Row(check.id, check.contract, Outcome.NOT_RUN,
+                                    reason="not selected (\"checks\" of the target)"))
+                elif f"[{target.label}] {check.id}" in self.deselected:
+                    rows.append(Row(check.id, check.contract, Outcome.NOT_RUN,
+                                    reason="deselected (-k or -m)"))
+                else:
+                    rows.append(Row(check.id, check.contract, Outcome.NOT_RUN,
+                                    reason="not reached (-x, --maxfail, or the run stopped)"))
             rows.sort(key=lambda r: order.index(r.check))
 
     def summary_lines(self) -> list[str]:
@@ -160,6 +179,7 @@ class Recorder:
                 f"{target.label} ({spec}): {count[Outcome.PASSED]} passed, "
                 f"{count[Outcome.FAILED]} failed, {count[Outcome.XFAILED]} xfailed, "
                 f"{count[Outcome.SKIPPED]} not applicable"
+                + (f", {count[Outcome.NOT_RUN]} not run" if count[Outcome.NOT_RUN] else "")
                 + (f", {count[Outcome.STALE]} stale xfail" if count[Outcome.STALE] else ""))
             for row in rows:
                 if row.outcome is Outcome.FAILED:

@@ -53,6 +53,11 @@ class Target:
     claims: frozenset[str] = frozenset()
     #: The class of what the target builds, where known (a factory's product).
     kind: Any = None
+    #: The checks to run (ids or families; None: every applicable one).
+    selected: frozenset[str] | None = None
+
+    def selects(self, check: Any) -> bool:
+        return self.selected is None or bool({check.id, check.family} & self.selected)
 
     @property
     def is_class(self) -> bool:
@@ -214,7 +219,7 @@ def parse_json(text: str | None, option: str, example: str, kind: type = dict) -
 MAP_EXAMPLE = '{"T_max": "total_steps"}'
 DOMAIN_EXAMPLE = '{"num_warmup_steps": {"min": 1}}'
 CONFIG_KEYS = {"scheduler", "spec", "map", "kwargs", "label", "protocol", "claims", "domain",
-               "wraps"}
+               "wraps", "checks"}
 
 
 def read_config(path: str) -> list[dict[str, Any]]:
@@ -244,6 +249,10 @@ def read_config(path: str) -> list[dict[str, Any]]:
         for key in ("spec", "label", "protocol", "wraps"):
             if not isinstance(entry.get(key, ""), str):
                 raise UsageFault(f"{where}: entry {i}: {key!r} must be a string")
+        checks = entry.get("checks", [])
+        if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+            raise UsageFault(f"{where}: entry {i}: \"checks\" must be a list of check ids or "
+                             "families")
     return entries
 
 
@@ -271,11 +280,13 @@ class Request:
     claims: dict[str, Any] = field(default_factory=dict)
     wraps: str | None = None
     label: str | None = None
+    checks: list[str] | None = None
     #: The option or key each part came from, for messages.
     where: dict[str, str] = field(default_factory=lambda: {
         "kwargs": "--scheduler-kwargs", "map": "--scheduler-map",
         "domain": "--scheduler-domain", "protocol": "--scheduler-protocol",
-        "claims": "--scheduler-config claims", "spec": "--spec", "wraps": "wraps"})
+        "claims": "--scheduler-config claims", "spec": "--spec", "wraps": "wraps",
+        "checks": "checks"})
 
 
 def _driver(obj: Any, req: Request, spec: Spec | None) -> Driver:
@@ -427,10 +438,25 @@ def bind(resolved: list[tuple[str, Any]], req: Request) -> list[Target]:
         if isinstance(target.driver, drivers.Wrapper) and target.driver.inner is not None:
             target.kind = obj
         target.claims = _claims(target, req)
+        target.selected = _selection(req)
         target.__dict__.pop("flags", None)  # the probe read them before the claims were known
         _check_signature(target, req)
         out.append(target)
     return out
+
+
+def _selection(req: Request) -> frozenset[str] | None:
+    """The checks a config entry's "checks" selects (ids or families), validated."""
+    if req.checks is None:
+        return None
+    from conformance.catalogue import CHECKS
+
+    known = set(CHECKS) | {c.family for c in CHECKS.values()}
+    unknown = sorted(set(req.checks) - known)
+    if unknown:
+        raise UsageFault(f"{req.where['checks']}: unknown check(s) {', '.join(unknown)}; see "
+                         "pytest --conformance-list-checks")
+    return frozenset(req.checks)
 
 
 def _probe(target: Target) -> None:
@@ -479,8 +505,9 @@ def build_targets(
                       map=dict(entry.get("map", {})), domain=dict(entry.get("domain", {})),
                       protocol=entry.get("protocol"), claims=dict(entry.get("claims", {})),
                       wraps=entry.get("wraps"), label=entry.get("label"),
+                      checks=entry.get("checks"),
                       where={k: f"{where} {k}" for k in ("kwargs", "map", "domain", "protocol",
-                                                         "claims", "spec", "wraps")})
+                                                         "claims", "spec", "wraps", "checks")})
         targets += bind(resolve(entry["scheduler"]), req)
     labels = [t.label for t in targets]
     for t in targets:

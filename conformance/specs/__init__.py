@@ -94,6 +94,9 @@ class Spec:
     #: How the targets this spec binds name or compute its arguments, in --scheduler-map's
     #: grammar (README, "Binding"); a user's map adds to it and wins on the same key.
     map: Mapping[str, Any] = field(default_factory=dict)
+    #: Arguments the formula refuses (each an override of a valid drawn case), that a target
+    #: must refuse at construction too (ValueError or TypeError).
+    invalid: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         # Always callable, so that `spec.args(groups)` and `spec.horizon(args)` read alike.

@@ -201,7 +201,8 @@ def analyse(chosen: Sequence[Member], report: dict[str, Any],
             if row["outcome"] == "failed":
                 failed[row["check"]] = (row.get("reason") or "").strip().split("\n")[0]
         result.failures[m.name] = failed
-        result.ran[m.name] = [r["check"] for r in target["checks"] if r["outcome"] != "skipped"]
+        result.ran[m.name] = [r["check"] for r in target["checks"]
+                              if r["outcome"] not in ("skipped", "not run")]
         if m.family in result.families:
             for cid in failed:
                 result.kills.setdefault(cid, []).append(m.name)
