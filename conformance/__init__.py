@@ -1,6 +1,7 @@
 """A pytest plugin that checks PyTorch LR schedulers against the reference oracle.
 
-Run it as `pytest --scheduler MODULE:ATTR [--spec NAME]`; see README.md.
+Run it as `pytest --scheduler MODULE:ATTR [--spec NAME]`; see README.md. Without pytest:
+`from conformance import check_scheduler`.
 """
 
 from typing import Any
@@ -9,8 +10,10 @@ __version__ = "0.1.0"
 __all__ = ["check_scheduler"]
 
 
-def check_scheduler(*args: Any, **kwargs: Any) -> Any:
-    """Run the checks without pytest; see conformance.api.check_scheduler."""
-    from conformance.api import check_scheduler as run
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the plugin's own start-up must stay light.
+    if name == "check_scheduler":
+        from conformance.api import check_scheduler
 
-    return run(*args, **kwargs)
+        return check_scheduler
+    raise AttributeError(f"module 'conformance' has no attribute {name!r}")

@@ -14,7 +14,15 @@ from typing import Any
 from hypothesis import settings
 
 from conformance.report import Outcome, Recorder, Row, clip
-from conformance.targets import Request, Target, UsageFault, bind, looks_like_scheduler, resolve
+from conformance.targets import (
+    Request,
+    Target,
+    UsageFault,
+    bind,
+    importable_cwd,
+    looks_like_scheduler,
+    resolve,
+)
 
 
 @dataclass
@@ -77,30 +85,35 @@ def _target(target: Any, spec: str | None, kwargs: dict[str, Any] | None,
 
 def check_scheduler(target: Any, spec: str | None = None, *,
                     kwargs: dict[str, Any] | None = None,
-                    arg_map: dict[str, str | None] | None = None,
+                    arg_map: dict[str, Any] | None = None,
                     checks: list[str] | None = None,
+                    expected_failed_checks: dict[str, str] | None = None,
                     profile: str = "ci", timeout: float | None = None,
                     seed: int | None = None) -> Results:
     """Run the conformance checks on `target` and return the results.
 
     `target` is a scheduler class, a factory f(optimizer, **kwargs) -> scheduler, or a
     "MODULE:ATTR" string ("torch" for every torch built-in); `spec` names the reference
-    schedule (torch's classes find theirs); `kwargs` fixes constructor arguments (the rest
-    are drawn); `arg_map` maps the spec's argument names to the target's (None: the target
-    has no such argument), as --scheduler-map does; `checks` limits the run to these check
-    ids (or family prefixes such as "state_dict"); `profile` is a Hypothesis profile (dev,
-    ci, thorough); `seed` the seed of a profile that is not derandomized (default: a fresh
-    one, kept in the results). The target's output is captured, so that a notebook stays
-    readable; when the target raised, the output is attached, clipped, to that failure.
+    schedule (torch's classes find theirs), or is a "MODULE:ATTR" spec of your own; `kwargs`
+    fixes constructor arguments (the rest are drawn; names the spec lacks go to the target
+    only); `arg_map` maps the spec's argument names to the target's (None: the target has no
+    such argument), as --scheduler-map does; `checks` limits the run to these check ids (or
+    family prefixes such as "state_dict"); `expected_failed_checks` lists known failures,
+    {check id: reason}, as --conformance-xfails does (reported as xfailed, or as a stale
+    entry when the check passes); `profile` is a Hypothesis profile (dev, ci, thorough);
+    `seed` the seed of a profile that is not derandomized (default: a fresh one, kept in
+    the results). The target's output is captured, so that a notebook stays readable; when
+    the target raised, the output is attached, clipped, to that failure.
     Raises ValueError for a usage error (bad path, unknown spec, check or profile, a bad
     argument map).
     """
-    import conformance.checks
-    import conformance.plugin  # noqa: F401  (registers the Hypothesis profiles)
+    import conformance.checks  # noqa: F401  (registers the catalogue)
+    from conformance import profiles
     from conformance.catalogue import CHECKS, missing
-    from conformance.execution import HUNG, TIMEOUT, execute
-    from conformance.harness import Mismatch
+    from conformance.execution import HUNG, TIMEOUT
+    from conformance.findings import conduct
 
+    importable_cwd()
     try:
         targets = _target(target, spec, kwargs, arg_map)
     except UsageFault as exc:
@@ -115,31 +128,33 @@ def check_scheduler(target: Any, spec: str | None = None, *,
         if unknown:
             raise ValueError(f"check_scheduler: unknown check(s) {unknown}; known: "
                              f"{', '.join(CHECKS)}")
+    known = dict(expected_failed_checks or {})
+    unknown = sorted(set(known) - set(CHECKS))
+    if unknown:
+        raise ValueError(f"check_scheduler expected_failed_checks: unknown check(s) {unknown}; "
+                         f"known: {', '.join(CHECKS)}")
     try:
-        chosen_profile = settings.get_profile(profile)
-    except Exception:
-        raise ValueError(f"check_scheduler: unknown Hypothesis profile {profile!r}; "
-                         "use dev, ci or thorough") from None
+        chosen_profile = profiles.get(profile)
+    except ValueError as exc:
+        raise ValueError(f"check_scheduler: {exc}") from None
     fresh = random.SystemRandom().getrandbits(32)
-    recorder = Recorder(targets, {}, seed=seed if seed is not None else fresh, profile=profile)
+    recorder = Recorder(targets, {(None, k): v for k, v in known.items()},
+                        seed=seed if seed is not None else fresh, profile=profile)
     for t in targets:
         HUNG.pop(t.label, None)  # a target that hung in an earlier call gets a new chance
         for check in chosen:
             if missing(check, t):
                 continue
-            worst: float | None = None
-            failure: BaseException | None = None
             sink = io.StringIO()
-            try:
-                with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                    worst = execute(check, t, TIMEOUT if timeout is None else timeout,
-                                    recorder.seed, chosen_profile)
-            except (Exception, SystemExit) as error:  # the target's exception is a finding
-                failure = error
-            details = Recorder.details(t, check, worst, failure)
-            if failure is not None and not isinstance(failure, Mismatch) and sink.getvalue():
-                details["reason"] += "\n" + clip(sink.getvalue())
-            recorder.record(details, Outcome.FAILED if failure is not None else Outcome.PASSED)
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                finding, _ = conduct(check, t, TIMEOUT if timeout is None else timeout,
+                                     recorder.seed, chosen_profile)
+            if finding.error in ("target", "suite") and sink.getvalue():
+                finding.reason += "\n" + clip(sink.getvalue())
+            listed = check.id in known
+            outcome = (Outcome.XFAILED if listed else Outcome.FAILED) if finding.failed else (
+                Outcome.STALE if listed else Outcome.PASSED)
+            recorder.record(finding.as_dict(), outcome)
     recorder.finish()
     if checks is not None:
         for t in targets:

@@ -38,6 +38,11 @@ def plot(target: str, row: dict[str, Any], path: Path) -> Path:
 
     series = row["series"]
     seen, expected, first = series["seen"], series["expected"], series["first"]
+    # Which param group each column is (a single-group comparison names its group), what
+    # the x axis counts (calls of step(epoch) are no steps), and marked events.
+    names = series.get("groups") or list(range(max((len(r) for r in expected), default=0)))
+    xlabel = series.get("xlabel", "step")
+    events = series.get("events", [])
     step, group, actual = row.get("step"), row.get("group"), row.get("actual")
     groups = max((len(r) for r in expected), default=0)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -52,23 +57,29 @@ def plot(target: str, row: dict[str, Any], path: Path) -> Path:
         values = []
         for g in range(groups):
             color = colors[g % len(colors)]
+            name = names[g] if g < len(names) else g
             want = _finite([r[g] for r in expected[lo - first:hi - first] if len(r) > g])
             got = _finite([r[g] for r in seen[lo - first:hi - first] if len(r) > g])
             values += want + got
             ax.plot(range(lo, lo + len(want)), want, color=color, ls="--", lw=2.4, alpha=0.55,
-                    label=f"group {g}: expected")
+                    label=f"group {name}: expected")
             ax.plot(range(lo, lo + len(got)), got, color=color, lw=1.1, marker=".", ms=3,
-                    label=f"group {g}: target")
+                    label=f"group {name}: target")
+        for event in events:
+            if lo <= event["step"] < hi:
+                ax.axvline(event["step"], color="gray", ls="--", lw=1.0)
+                ax.annotate(event["label"], (event["step"], 1), xycoords=("data", "axes fraction"),
+                            xytext=(3, -12), textcoords="offset points", fontsize=8, color="gray")
         if step is not None:
             ax.axvline(step, color="red", ls=":", lw=1.2)
             if isinstance(actual, (int, float)) and math.isfinite(actual):
                 ax.plot([step], [actual], "o", mfc="none", mec="red", mew=1.6, ms=11,
-                        label=f"first divergence: step {step}"
+                        label=f"first divergence: {xlabel} {step}"
                               + (f", group {group}" if group is not None else ""))
         shown = [v for v in values if not math.isnan(v)]
         if shown and min(shown) > 0 and max(shown) / min(shown) > 100:
             ax.set_yscale("log")  # decaying schedules span decades
-        ax.set_xlabel("step")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel("learning rate")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="best")

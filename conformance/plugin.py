@@ -15,20 +15,11 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+from conformance import profiles
 from conformance.execution import TIMEOUT
-from conformance.report import Recorder, clip
-from conformance.targets import Target, UsageFault, build_targets
-
-# Built on Hypothesis's "default" profile, not on the active one: under a CI environment
-# variable Hypothesis makes its own "ci" profile active at import, and dev/thorough would
-# inherit its derandomize=True (a seed would then be ignored).
-_BASE = settings.get_profile("default")
-settings.register_profile("dev", _BASE, max_examples=15, deadline=None)
-settings.register_profile(
-    "ci", _BASE, max_examples=50, deadline=None, derandomize=True, database=None,
-    print_blob=False,
-)
-settings.register_profile("thorough", _BASE, max_examples=500, deadline=None)
+from conformance.findings import Finding, Group, clip
+from conformance.report import Outcome, Recorder, derived
+from conformance.targets import Target, UsageFault, build_targets, importable_cwd
 
 _TARGETS = pytest.StashKey[list[Target]]()
 _RECORDER = pytest.StashKey[Recorder]()
@@ -40,11 +31,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("conformance", "LR scheduler conformance suite")
     group.addoption("--scheduler", action="append", default=[], metavar="MODULE[:ATTR]",
                     help="scheduler class or factory to check (repeatable); 'torch' for every "
-                         "torch built-in; MODULE alone for every scheduler in it with a spec")
+                         "torch built-in; MODULE alone for every scheduler in it with a spec. "
+                         "Without it: the CONFORMANCE_SCHEDULER environment variable, else "
+                         "the conformance_scheduler ini key; none of them: the plugin stays "
+                         "silent")
     group.addoption("--spec", action="append", default=[], metavar="NAME",
-                    help="reference schedule to check the target against (torch class name, "
-                         "or CosineAnnealingWarmupRestarts, LinearAnnealingLR, "
-                         "GradualWarmupScheduler)")
+                    help="reference schedule to check the target against: a torch class name "
+                         "(StepLR, CosineAnnealingLR, ...), a transformers factory name "
+                         "(get_cosine_schedule_with_warmup, get_linear_schedule_with_warmup, "
+                         "get_wsd_schedule, ...), a seed schedule (CosineAnnealingWarmupRestarts, "
+                         "LinearAnnealingLR, GradualWarmupScheduler), a package.Class name "
+                         "(timm.CosineLRScheduler, nemo.CosineAnnealing, deepspeed.WarmupLR, "
+                         "mmengine.StepLR, speechbrain.NoamScheduler, "
+                         "ignite.PiecewiseLinear, diffusers.get_piecewise_constant_schedule, "
+                         "...), or MODULE:ATTR of a spec of your own; all of them: "
+                         "--conformance-list-specs")
     group.addoption("--scheduler-kwargs", default=None, metavar="JSON",
                     help="constructor arguments to fix, as a JSON object (the rest are drawn)")
     group.addoption("--scheduler-map", action="append", default=[], metavar="JSON",
@@ -63,10 +64,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="more targets from a JSON file: a list of {\"scheduler\", \"spec\", "
                          "\"map\", \"kwargs\", \"domain\", \"protocol\", \"claims\", "
                          "\"wraps\", \"label\"} objects")
+    group.addoption("--conformance-list-checks", action="store_true", default=False,
+                    help="list every check id with its contract, and exit")
+    group.addoption("--conformance-list-specs", action="store_true", default=False,
+                    help="list every built-in spec name, and exit")
     group.addoption("--conformance-report", default=None, metavar="PATH",
                     help="write a JSON report there (and a Markdown table next to it)")
     group.addoption("--conformance-xfails", default=None, metavar="FILE",
-                    help="known failures, one 'check-id  # reason' a line")
+                    help="known failures, one '[Target] check-id  # reason' a line (or "
+                         "'check-id  # reason' for every target)")
     group.addoption("--conformance-timeout", default=TIMEOUT, type=float, metavar="SECONDS",
                     help=f"time limit of one example (default {TIMEOUT:g}; 0: none); an "
                          "example that outlives it fails its check as hung")
@@ -85,6 +91,25 @@ def named_targets(config: pytest.Config) -> list[str]:
     return list(config.getini("conformance_scheduler"))
 
 
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """--conformance-list-checks and --conformance-list-specs: print, then exit 0."""
+    if config.getoption("conformance_list_checks", False):
+        import conformance.checks  # noqa: F401  (registers the catalogue)
+        from conformance.catalogue import CHECKS
+
+        for check in CHECKS.values():
+            print(f"{check.id:36} {check.contract}")
+        return 0
+    if config.getoption("conformance_list_specs", False):
+        from conformance.specs import SPECS
+
+        for name, spec in SPECS.items():
+            print(f"{name:52} {spec.schedule.source}")
+        return 0
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis's plugin loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("help", False) or config.getoption("version", False):
         return
@@ -99,6 +124,8 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     import conformance.checks  # noqa: F401  (registers the catalogue)
 
+    profiles.register()
+    importable_cwd()
     try:
         targets = build_targets(names, config.getoption("spec"),
                                 config.getoption("scheduler_kwargs"),
@@ -106,7 +133,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                 config.getoption("scheduler_config"),
                                 config.getoption("scheduler_domain"),
                                 config.getoption("scheduler_protocol"))
-        xfails = read_xfails(config.getoption("conformance_xfails"))
+        xfails = read_xfails(config.getoption("conformance_xfails"), targets)
         if config.getoption("conformance_timeout") < 0:
             raise UsageFault("--conformance-timeout: give a number of seconds >= 0 "
                              "(0: no time limit)")
@@ -116,7 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
     recorder = config.stash[_RECORDER] = Recorder(targets, xfails, seed=run_seed(config))
     config.pluginmanager.register(recorder, "conformance-recorder")
     if config.getoption("hypothesis_profile", None) is None:
-        settings.load_profile("ci")
+        settings.load_profile(profiles.DEFAULT)
     if config.args_source != pytest.Config.ArgsSource.ARGS:
         # No test path given: run the catalogue only, not the tests of the current directory.
         config.args = []
@@ -140,8 +167,9 @@ def pytest_configure_node(node: Any) -> None:
         node.workerinput["conformance_seed"] = recorder.seed
 
 
-def read_xfails(path: str | None) -> dict[tuple[str | None, str], str]:
-    """Parse the xfails file: {(label or None, check id): reason}."""
+def read_xfails(path: str | None, targets: list[Target]) -> dict[tuple[str | None, str], str]:
+    """Parse the xfails file: {(label or None, check id): reason}. A line that names an
+    unknown check or a target the run does not have is a usage error."""
     from conformance.catalogue import CHECKS
 
     if not path:
@@ -150,6 +178,7 @@ def read_xfails(path: str | None) -> dict[tuple[str | None, str], str]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise UsageFault(f"--conformance-xfails: cannot read {path!r} ({exc.strerror})") from None
+    names = {t.label for t in targets} | {t.path for t in targets}
     out: dict[tuple[str | None, str], str] = {}
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
@@ -163,7 +192,11 @@ def read_xfails(path: str | None) -> dict[tuple[str | None, str], str]:
         if match["id"] not in CHECKS:
             raise UsageFault(
                 f"--conformance-xfails {path}:{number}: unknown check id {match['id']!r}; "
-                "see --conformance-report or README for the ids")
+                "pytest --conformance-list-checks lists them")
+        if match["label"] is not None and match["label"] not in names:
+            raise UsageFault(
+                f"--conformance-xfails {path}:{number}: no target of this run is labelled "
+                f"{match['label']!r}; targets: {', '.join(sorted(t.label for t in targets))}")
         out[(match["label"], match["id"])] = (match["reason"] or "").strip()
     return out
 
@@ -191,6 +224,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             items.append(item)
 
 
+class Failed(AssertionError):
+    """A check's finding, raised so that pytest counts the item failed."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.reason)
+        self.finding = finding
+
+
 class CheckItem(pytest.Item):
     """One check run on one target."""
 
@@ -198,14 +239,20 @@ class CheckItem(pytest.Item):
         super().__init__(**kwargs)
         self.target = target
         self.check = check
-        self.worst: float | None = None
+        self.finding: Finding | None = None
 
     def runtest(self) -> None:
-        from conformance.execution import execute
+        from conformance.findings import conduct
+        from conformance.harness import Mismatch
 
         recorder = self.config.stash[_RECORDER]
-        self.worst = execute(self.check, self.target,
-                             self.config.getoption("conformance_timeout"), recorder.seed)
+        self.finding, exc = conduct(self.check, self.target,
+                                    self.config.getoption("conformance_timeout"), recorder.seed)
+        if exc is None:
+            return
+        if isinstance(exc, (Mismatch, Group)):
+            raise Failed(self.finding) from None
+        raise exc  # the target's own exception: pytest shows its traceback
 
     def _traceback_filter(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Any:
         # Show the target's frames, not pytest's, pluggy's, Hypothesis's or the suite's.
@@ -216,21 +263,24 @@ class CheckItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
                      style: Any = None) -> str:
-        from conformance.execution import origin
-        from conformance.harness import Mismatch
-
-        exc = excinfo.value
-        head = f"[{self.target.label}] {self.check.id}: {self.check.contract}"
-        if isinstance(exc, Mismatch):
-            text = f"{head}\n  {exc.message}"
-            if exc.script:
-                text += "\n\nReproducer (paste into python):\n" + exc.script
+        finding = self.finding
+        if finding is None:  # failed outside runtest (setup): pytest's own text
+            return str(super().repr_failure(excinfo, style=style))
+        text = finding.text(self.target.label, self.check.contract, self._derived(finding))
+        if isinstance(excinfo.value, Failed):
             return text
-        tb = str(super().repr_failure(excinfo, style="short"))
-        if origin(exc) == "suite":
-            return (f"{head}\n  INTERNAL ERROR of the conformance suite (please report it): "
-                    f"{type(exc).__name__}: {clip(str(exc))}\n\n{tb}")
-        return f"{head}\n  the target raised {type(exc).__name__}: {clip(str(exc))}\n\n{tb}"
+        return text + "\n\n" + str(super().repr_failure(excinfo, style="short"))
+
+    def _derived(self, finding: Finding) -> str:
+        """Where an earlier failure of the same target may explain this one (the formula
+        families run first)."""
+        from conformance.report import Row
+
+        recorder = self.config.stash[_RECORDER]
+        row = Row(finding.check, "", Outcome.FAILED, reason=finding.reason, step=finding.step,
+                  error=finding.error)
+        why = derived(row, recorder.rows.get(self.target.label, []))
+        return f"({why})" if why else ""
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
         return self.path, None, self.name
@@ -242,10 +292,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if isinstance(item, CheckItem):
         report = outcome.get_result()
         report.sections = [(title, clip(text)) for title, text in report.sections]
-        if call.when == "call":
-            exc = call.excinfo.value if call.excinfo else None
-            report.user_properties.append(
-                ("conformance", Recorder.details(item.target, item.check, item.worst, exc)))
+        if call.when == "call" and item.finding is not None:
+            report.user_properties.append(("conformance", item.finding.as_dict()))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,

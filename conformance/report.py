@@ -10,18 +10,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from conformance.findings import clip
 from conformance.targets import Target
 
-#: Most characters of a target's captured output kept in a report (it may print megabytes).
-OUTPUT_CAP = 4000
-
-
-def clip(text: str, cap: int = OUTPUT_CAP) -> str:
-    """`text`, cut to `cap` characters with a note of how much was dropped."""
-    if len(text) <= cap:
-        return text
-    return text[:cap] + f"\n... [{len(text) - cap} more characters cut by the conformance suite]"
-
+__all__ = ["Outcome", "Recorder", "Row", "clip"]
 
 class Outcome(str, Enum):
     """How one check ended on one target."""
@@ -65,6 +57,10 @@ class Row:
     series: dict[str, Any] | None = None
     #: A plot of `series`, when matplotlib is installed (relative to the report).
     plot: str | None = None
+    #: Further distinct failures of the same check (reason, step, group, reproducer each).
+    others: list[dict[str, Any]] = field(default_factory=list)
+    #: Why this failure may follow from another one of the target's (fix that one first).
+    derived: str | None = None
 
 
 @dataclass(eq=False)  # a pytest plugin object: pluggy keeps plugins in sets, by identity
@@ -89,44 +85,15 @@ class Recorder:
                 return self.xfails[key]
         return None
 
-    @staticmethod
-    def details(target: Target, check: Any, worst: float | None,
-                exc: BaseException | None) -> dict[str, Any]:
-        """What a report carries about one check (plain data: it crosses xdist)."""
-        from conformance.execution import origin
-        from conformance.harness import Mismatch
-
-        out: dict[str, Any] = {"target": target.label, "check": check.id, "worst_ulps": worst}
-        if exc is None:
-            return out
-        if isinstance(exc, Mismatch):
-            out["error"] = "mismatch"
-            out["reason"] = clip(exc.message)
-        else:
-            out["error"] = origin(exc)
-            who = ("INTERNAL ERROR of the suite" if out["error"] == "suite"
-                   else "the target raised")
-            out["reason"] = clip(f"{who} {type(exc).__name__}: {exc}")
-        for key in ("step", "group", "expected", "actual"):
-            value = getattr(exc, key, None)
-            plain = isinstance(value, (int, float, str, type(None)))
-            out[key] = value if plain else clip(repr(value), 200)
-        out["reproducer"] = getattr(exc, "script", "")
-        if getattr(exc, "ulps", None) is not None:
-            out["worst_ulps"] = exc.ulps  # type: ignore[attr-defined]
-        series = getattr(exc, "series", None)
-        if series is not None:
-            out["series"] = series
-        return out
-
     def record(self, details: dict[str, Any], outcome: Outcome) -> None:
+        """Add a finding (as Finding.as_dict() gives it) with its outcome."""
         from conformance.catalogue import CHECKS
 
         check = CHECKS[details["check"]]
         row = Row(check.id, check.contract, outcome, details.get("worst_ulps"))
-        for key in ("reason", "step", "group", "expected", "actual", "reproducer", "error",
-                    "series"):
-            if key in details:
+        if details.get("failed"):
+            for key in ("reason", "step", "group", "expected", "actual", "reproducer", "error",
+                        "series", "others"):
                 setattr(row, key, details[key])
         target = next(t for t in self.targets if t.label == details["target"])
         if outcome in (Outcome.XFAILED, Outcome.STALE):
@@ -168,6 +135,9 @@ class Recorder:
                     rows.append(Row(check.id, check.contract, Outcome.NOT_RUN,
                                     reason="not reached (-x, --maxfail, or the run stopped)"))
             rows.sort(key=lambda r: order.index(r.check))
+            for row in rows:
+                if row.outcome is Outcome.FAILED and row.derived is None:
+                    row.derived = derived(row, rows)
 
     def summary_lines(self) -> list[str]:
         lines = []
@@ -185,7 +155,8 @@ class Recorder:
                 if row.outcome is Outcome.FAILED:
                     where = f" at step {row.step}" if row.step is not None else ""
                     where += f", group {row.group}" if row.group is not None else ""
-                    lines.append(f"  FAILED {row.check}{where}: {row.reason.splitlines()[0]}")
+                    lines.append(f"  FAILED {row.check}{where}: {row.reason.splitlines()[0]}"
+                                 + (f" [{row.derived}]" if row.derived else ""))
                 elif row.outcome is Outcome.STALE:
                     lines.append(f"  STALE xfail {row.check}: it passes now; remove the entry")
         return lines
@@ -231,6 +202,33 @@ class Recorder:
         md = path.with_suffix(".md")
         md.write_text(markdown(data), encoding="utf-8")
         return [path, md]
+
+
+#: The families whose failures are root causes: the target's trajectory itself is wrong.
+ROOTS = ("oracle", "recurrence")
+
+
+def derived(row: Row, rows: list[Row]) -> str | None:
+    """Why a failure may follow from an earlier one of the same target: the same exception,
+    or a later step than where the target already leaves the reference (fix that first)."""
+    if row.check.partition(".")[0] in ROOTS:
+        return None
+    failed = [r for r in rows if r.outcome is Outcome.FAILED and r is not row]
+    for other in failed:
+        if other.error in ("target", "suite") and other.reason == row.reason and \
+                order_of(other) < order_of(row):
+            return f"the same failure as {other.check}"
+    root = next((r for r in failed if r.check == "oracle.agreement"), None)
+    if root is not None and (row.step is None or root.step is None or row.step >= root.step):
+        where = f" at step {root.step}" if root.step is not None else ""
+        return f"the target already fails oracle.agreement{where}: fix that first"
+    return None
+
+
+def order_of(row: Row) -> int:
+    from conformance.catalogue import CHECKS
+
+    return list(CHECKS).index(row.check)
 
 
 def draw_plots(data: dict[str, Any], root: Path, folder: str) -> dict[str, Any]:
@@ -285,8 +283,14 @@ def markdown(data: dict[str, Any]) -> str:
             if c["outcome"] != Outcome.FAILED.value:
                 continue
             out += [f"### {c['check']}", "", c["reason"] or "", ""]
+            if c.get("derived"):
+                out += [f"*Maybe derived: {c['derived']}.*", ""]
             if c.get("plot"):
                 out += [f"![{t['label']} {c['check']}]({c['plot']})", ""]
             if c.get("reproducer"):
-                out += ["Reproducer:", "", "```python", c["reproducer"], "```", ""]
+                out += ["Reproducer:", "", "```python", c["reproducer"].rstrip(), "```", ""]
+            for i, other in enumerate(c.get("others") or [], 2):
+                out += [f"Distinct failure {i}: {other['reason']}", ""]
+                if other.get("reproducer"):
+                    out += ["```python", other["reproducer"].rstrip(), "```", ""]
     return "\n".join(out)

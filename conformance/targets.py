@@ -92,11 +92,15 @@ def torch_builtins() -> list[tuple[str, Any]]:
     return out
 
 
-def _import(module: str, option: str = "--scheduler") -> Any:
-    # The current directory first, as `python -m pytest` has it: a user's package is found
-    # where they stand (the `pytest` script puts its own bin folder first instead).
+def importable_cwd() -> None:
+    """Make the current directory importable, as `python -m pytest` has it: a user's package
+    is found where they stand (the `pytest` script puts its own bin folder first instead)."""
     if "" not in sys.path and str(Path.cwd()) not in sys.path:
         sys.path.insert(0, str(Path.cwd()))
+
+
+def _import(module: str, option: str = "--scheduler") -> Any:
+    importable_cwd()
     try:
         imported = importlib.import_module(module)
     except ModuleNotFoundError as exc:

@@ -107,7 +107,8 @@ def test_a_target_that_exits_does_not_end_the_caller() -> None:
 def test_profiles_do_not_depend_on_a_ci_variable() -> None:
     # Under CI=true Hypothesis activates its own "ci" profile at import; dev and thorough
     # must not inherit its derandomize=True (a given seed would be ignored in CI only).
-    code = ("import conformance.plugin\nfrom hypothesis import settings\n"
+    code = ("from conformance import profiles\nprofiles.register()\n"
+            "from hypothesis import settings\n"
             "print([settings.get_profile(p).derandomize for p in ('dev', 'ci', 'thorough')])")
     env = {**os.environ, "CI": "true"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

@@ -8,6 +8,7 @@ from conformance.catalogue import check
 from conformance.checks.common import closed_tol, compare, scale_of
 from conformance.harness import Case, Run, quiet_trajectory
 from conformance.targets import Target
+from reference.base import ulp
 
 
 def _momenta(opt: object) -> list[float]:
@@ -51,5 +52,8 @@ def momentum(target: Target, case: Case) -> float:
             run.step()
             opt_seen.append(_momenta(run.opt))
     expected = [oracle.momenta(e) or [] for e in range(case.steps + 1)]
-    return compare(target, case, opt_seen, expected, lambda t, g: 8 * 2.0**-52,
-                   lambda t, g: 1.0, "momentum differs from the reference schedule")
+    # The spec's error model: momentum_ulps(step) ulps of the group's momentum scale.
+    scales = [oracle.momentum_scale(row) for row in expected]
+    return compare(target, case, opt_seen, expected,
+                   lambda t, g: oracle.momentum_ulps(t) * ulp(scales[t][g]),
+                   lambda t, g: scales[t][g], "momentum differs from the reference schedule")

@@ -63,6 +63,9 @@ def step_epoch(target: Target, case: Case) -> float:
         jump = " ".join(jump_lines(target, case, repr(epoch)))
         exc.message = exc.message.replace(f"step {call},", f"{jump} (call {call + 1}),")
         exc.step = call
+        if exc.series is not None:
+            exc.series["xlabel"] = "call (the epochs jumped to: " + ", ".join(
+                map(repr, epochs)) + ")"
         exc.script = script(target, case, [
             "opt.step()",
             f"for epoch in {epochs[: call + 1]!r}:",

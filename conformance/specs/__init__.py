@@ -50,6 +50,34 @@ class Sub:
         return (self.name, to_oracle(self.args))
 
 
+@dataclass(frozen=True)
+class Derived:
+    """An invalid override's value computed from the valid case it overrides: `fn(args, lrs)`
+    (the drawn arguments, the groups' lrs); `text` says what it is, in words."""
+
+    text: str
+    fn: Callable[[Args, list[float]], Any]
+
+    def __repr__(self) -> str:
+        return f"<{self.text}>"
+
+
+def longer(name: str) -> Derived:
+    """A per-group argument as a list one longer than the param groups (its drawn values,
+    and the last once more)."""
+    def value(args: Args, lrs: list[float]) -> list[Any]:
+        drawn = args[name]
+        values = list(drawn) if isinstance(drawn, (list, tuple)) else [drawn] * len(lrs)
+        return [*values, values[-1]]
+    return Derived(f"{name} as a list one longer than the param groups", value)
+
+
+def overridden(override: Mapping[str, Any], args: Args, lrs: list[float]) -> Args:
+    """An invalid override's values for the case (args, lrs): its Derived values computed."""
+    return {key: value.fn(args, list(lrs)) if isinstance(value, Derived) else value
+            for key, value in override.items()}
+
+
 def to_oracle(args: Args) -> Args:
     """Constructor arguments -> oracle parameters (Sub descriptions become pairs)."""
     out: Args = {}
@@ -95,7 +123,8 @@ class Spec:
     #: grammar (README, "Binding"); a user's map adds to it and wins on the same key.
     map: Mapping[str, Any] = field(default_factory=dict)
     #: Arguments the formula refuses (each an override of a valid drawn case), that a target
-    #: must refuse at construction too (ValueError or TypeError).
+    #: must refuse at construction too (ValueError or TypeError). A value that depends on the
+    #: case it overrides (a per-group list one longer than the groups) is a `Derived`.
     invalid: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
@@ -148,6 +177,8 @@ class Spec:
             names.add("per_group_args")
         if not s.composite:
             names.add("atomic")
+        if self.invalid:
+            names.add("invalid")
         return frozenset(names | self.extra)
 
     def oracle(self, base_lrs: list[float], args: Args) -> Schedule:
@@ -383,9 +414,9 @@ from conformance.specs import (  # noqa: E402
 )
 
 __all__ = [
-    "ENTRY_POINTS", "QUARTER", "SPECS", "STEP_CAP", "Args", "ArgsFor", "Spec", "Sub",
+    "ENTRY_POINTS", "QUARTER", "SPECS", "STEP_CAP", "Args", "ArgsFor", "Derived", "Spec", "Sub",
     "args_of", "as_spec", "bound_spec", "cap", "deepspeed", "diffusers", "fixed", "from_schema",
-    "gamma", "ignite", "lr_value", "mmengine", "nemo", "per_group", "period", "register",
-    "seeds", "speechbrain", "sub", "sub_horizon", "subs", "timm", "to_oracle", "torch_optim",
-    "total_iters", "transformers", "user_spec",
+    "gamma", "ignite", "longer", "lr_value", "mmengine", "nemo", "overridden", "per_group",
+    "period", "register", "seeds", "speechbrain", "sub", "sub_horizon", "subs", "timm",
+    "to_oracle", "torch_optim", "total_iters", "transformers", "user_spec",
 ]
