@@ -118,6 +118,11 @@ _GROUPS = st.integers(1, 3)
 _LRS = {g: st.lists(lr_value(), min_size=g, max_size=g) for g in (1, 2, 3)}
 
 
+#: Why the last drawn case of each target was outside the spec's domain (for the usage error
+#: of fixed values that leave no valid case).
+REJECTED: dict[str, str] = {}
+
+
 def cases(target: Target, steps_cap: int | None = None) -> st.SearchStrategy[Case]:
     """Cases for `target`: 1-3 param groups (one lr for all where its protocol sets one),
     drawn or fixed arguments inside any narrower domain given for them, a step count that
@@ -143,7 +148,8 @@ def cases(target: Target, steps_cap: int | None = None) -> st.SearchStrategy[Cas
         if spec is not None:
             try:
                 spec.oracle(lrs, args)
-            except ValueError:
+            except ValueError as exc:
+                REJECTED[target.label] = str(exc)
                 reject()  # outside the schedule's valid domain, as the oracle's schema says
         try:
             target.kwargs(args, lrs)

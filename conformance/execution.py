@@ -132,8 +132,14 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
     # a target sees the same cases.
     def body(case: Case) -> None:
         nonlocal worst
-        with time_limit(timeout, case):
-            got = check.func(target, case)
+        try:
+            with time_limit(timeout, case):
+                got = check.func(target, case)
+        except Exception as exc:
+            # The case a target's own exception came from, for its reproducer.
+            if not isinstance(exc, Mismatch) and not hasattr(exc, "conformance_case"):
+                exc.conformance_case = case  # type: ignore[attr-defined]
+            raise
         if got is not None:
             worst = max(worst or 0.0, got)
 
@@ -167,6 +173,17 @@ def hung_mismatch(target: Target, exc: Hung) -> Mismatch:
                                            stepping(target, exc.case, exc.case.steps)))
 
 
+@contextmanager
+def quiet_drawing() -> Iterator[None]:
+    """Drawing while the plugin binds its targets (pytest's configure) is deliberate: one
+    probe per target, once. Hypothesis warns about draws during plugin start-up."""
+    from hypothesis.errors import HypothesisSideeffectWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", HypothesisSideeffectWarning)
+        yield
+
+
 class _Built(Exception):
     def __init__(self, built: Any) -> None:
         self.built = built
@@ -197,7 +214,8 @@ def sample(target: Target, timeout: float = TIMEOUT) -> Any:
         given(cases(target, steps_cap=1))(body))
     sink = io.StringIO()
     try:
-        with isolated(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        with isolated(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink), \
+                quiet_drawing():
             test()
     except _Built as found:
         return found.built
@@ -223,3 +241,23 @@ def _foreign(obj: Any) -> bool:
     module = getattr(type(obj), "__module__", "") or ""
     return obj is not None and module.partition(".")[0] not in (
         "conformance", "reference", "torch", "builtins", "hypothesis")
+
+
+def satisfiable(target: Target) -> str | None:
+    """None when the target's fixed values and domains leave valid cases to draw; else why
+    not (the spec's last refusal), for a usage error before any example runs."""
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+    from conformance.catalogue import REJECTED, cases
+
+    REJECTED.pop(target.label, None)
+    try:
+        with quiet_drawing():
+            hypothesis.find(cases(target, steps_cap=1), lambda case: True,
+                            settings=settings(max_examples=200, derandomize=True, database=None,
+                                              deadline=None,
+                                              suppress_health_check=list(HealthCheck),
+                                              phases=[Phase.generate]))
+    except (NoSuchExample, Unsatisfiable):
+        return REJECTED.get(target.label, "no drawn case satisfies the spec's constraints")
+    return None

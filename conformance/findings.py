@@ -55,10 +55,10 @@ class Finding:
         if exc is None:
             return out
         leaves = _leaves(exc)
-        out._describe(leaves[0])
+        out._describe(leaves[0], target)
         for leaf in leaves[1:]:
             other = cls(target.label, check.id)
-            other._describe(leaf)
+            other._describe(leaf, target)
             out.others.append({k: getattr(other, k) for k in ("reason", "step", "group",
                                                                "reproducer")})
         if out.others:
@@ -66,9 +66,9 @@ class Finding:
                            "each with its reproducer below)")
         return out
 
-    def _describe(self, exc: BaseException) -> None:
+    def _describe(self, exc: BaseException, target: Target) -> None:
         from conformance.execution import origin
-        from conformance.harness import Mismatch
+        from conformance.harness import Mismatch, script, stepping
 
         self.failed = True
         if isinstance(exc, Mismatch):
@@ -84,6 +84,10 @@ class Finding:
             plain = isinstance(value, (int, float, str, type(None)))
             setattr(self, key, value if plain else clip(repr(value), 200))
         self.reproducer = getattr(exc, "script", "")
+        case = getattr(exc, "conformance_case", None)
+        if not self.reproducer and case is not None:
+            # The target's own exception: the shrunk case built and stepped as the check did.
+            self.reproducer = script(target, case, stepping(target, case, case.steps))
         if getattr(exc, "ulps", None) is not None:
             self.worst_ulps = exc.ulps  # type: ignore[attr-defined]
         self.series = getattr(exc, "series", None)

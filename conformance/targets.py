@@ -445,8 +445,25 @@ def bind(resolved: list[tuple[str, Any]], req: Request) -> list[Target]:
         target.selected = _selection(req)
         target.__dict__.pop("flags", None)  # the probe read them before the claims were known
         _check_signature(target, req)
+        if spec is not None and (binding.fixed or binding.domain):
+            _check_satisfiable(target, req)
         out.append(target)
     return out
+
+
+def _check_satisfiable(target: Target, req: Request) -> None:
+    """Fixed values and domains must leave valid cases: else one line says why, instead of
+    every check failing later with Hypothesis's "Unsatisfiable"."""
+    from conformance.execution import satisfiable
+
+    why = satisfiable(target)
+    if why is not None:
+        given = {**target.binding.fixed}
+        parts = [f"{req.where['kwargs']} {json.dumps(given)}" if given else "",
+                 f"{req.where['domain']} {json.dumps(req.domain)}" if req.domain else ""]
+        raise UsageFault(f"{' and '.join(p for p in parts if p)}: no valid case of the "
+                         f"{target.spec.name if target.spec else ''} spec is left to draw "
+                         f"({why})")
 
 
 def _selection(req: Request) -> frozenset[str] | None:
