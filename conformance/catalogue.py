@@ -52,6 +52,7 @@ SPEC_REASONS = {
     "composite": "the spec is not built from other schedulers",
     "atomic": "the spec builds on other schedulers",
     "per_group_args": "the spec has no per-group arguments",
+    "invalid": "the spec declares no invalid arguments",
 }
 
 

@@ -4,10 +4,12 @@ it is built, with ValueError or TypeError and a message.
 A spec declares its invalid domains in `Spec.invalid`: overrides of a valid drawn case (torch's
 specs: values torch's own class refuses; the others: values their documented ruling refuses),
 whose values may depend on the case (`specs.Derived`: a per-group list one longer than the
-groups). Every example tries each override on its case: one the spec's reference accepts for
-this case, or that the target cannot be given (its map drops the argument, or cannot translate
-the value), is skipped. An invalid value accepted, then failing later (a step raising, a NaN)
-or silently giving some schedule, is the target's failure: the spec defines no schedule for it.
+groups). Every example tries each override on its case, translated through the target's map
+(its own names, computed values); one the spec's reference accepts for this case, or that the
+target cannot be given (its map drops the argument, takes a list as one value, or cannot
+translate the value), is skipped. An invalid value accepted, then failing later (a step
+raising, a NaN) or silently giving some schedule, is the target's failure: the spec defines no
+schedule for it.
 """
 
 from __future__ import annotations
@@ -28,10 +30,17 @@ from conformance.targets import Target
 UNTRANSLATABLE = (Unequal, ArithmeticError, TypeError, ValueError, KeyError, IndexError)
 
 
-def dropped(target: Target, names: Mapping[str, Any]) -> bool:
-    """Whether the target's map drops one of `names` (the target has no such argument)."""
+def ungiven(target: Target, values: Mapping[str, Any]) -> bool:
+    """Whether the target cannot be given these values: its map drops one of the arguments
+    (it has no such argument), or takes a per-group list as one value ("as": "scalar"), which
+    would turn a list of the wrong length into a valid scalar."""
     rules = target.binding.rules
-    return any(key in rules and rules[key].to is None for key in names)
+    for key, value in values.items():
+        rule = rules.get(key)
+        if rule is not None and (rule.to is None or (
+                rule.shape == "scalar" and isinstance(value, (list, tuple)))):
+            return True
+    return False
 
 
 def refusal(spec: Spec, lrs: list[float], args: dict[str, Any]) -> str | None:
@@ -71,8 +80,9 @@ def aftermath(run: Run, steps: int) -> tuple[int, str]:
         bad = [g for g, lr in enumerate(lrs) if not math.isfinite(lr)]
         if bad:
             return n, f"at step {n} the lr of param group {bad[0]} is {lrs[bad[0]]!r}"
-    return steps, (f"{steps} steps ran without an error (lrs at the end: "
-                   f"{run.lrs()!r:.120}): a schedule the spec does not define")
+    ran = f"{steps} step{'s' if steps > 1 else ''}"
+    return steps, (f"{ran} ran without an error (lrs at the end: {run.lrs()!r:.120}): a "
+                   "schedule the spec does not define")
 
 
 @check("construct.invalid_arguments", "spec", "invalid")
@@ -83,11 +93,16 @@ def invalid_arguments(target: Target, case: Case) -> None:
     assert spec is not None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        Run(target, case)  # the valid case builds: a refusal below is the override's
+        try:
+            Run(target, case)
+        except Exception:
+            # A valid case the target cannot build is the formula checks' failure (they report
+            # it); a refusal below must be the override's, so this example shows nothing.
+            return
         for override in spec.invalid:
-            if dropped(target, override):
-                continue
             values = overridden(override, case.args, case.lrs)
+            if ungiven(target, values):
+                continue
             args = {**case.args, **values}
             why = refusal(spec, case.lrs, args)
             if why is None:
@@ -104,7 +119,7 @@ def _refuses(target: Target, bad: Case, named: str, why: str, steps: int) -> Non
     """Build the target on `bad`; a Mismatch unless it raises ValueError or TypeError with a
     message."""
     where = f"{named}: the reference refuses it ({why})"
-    built = "build()  # expected: ValueError or TypeError naming the argument"
+    built = "# expected: the build() above raises ValueError or TypeError with a message"
     try:
         run = Run(target, bad)
     except (ValueError, TypeError) as exc:
@@ -125,6 +140,6 @@ def _refuses(target: Target, bad: Case, named: str, why: str, steps: int) -> Non
                    step=step, expected="ValueError or TypeError at construction",
                    actual="accepted",
                    script=script(target, bad, [
-                       "# expected: build() raises ValueError or TypeError; it does not",
+                       "# expected: the build() above raises ValueError or TypeError",
                        *stepping(target, bad, step),
                        "print([g['lr'] for g in opt.param_groups])"]))

@@ -8,7 +8,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.specs import QUARTER, Args, Spec, per_group, register
+from conformance.specs import QUARTER, Args, Derived, Spec, longer, per_group, register
 from reference import SCHEDULES
 from reference.deepspeed import WARMUP_TYPES  # also registers the schedules
 
@@ -131,9 +131,30 @@ def one_cycle_horizon(a: Args) -> int:
     return up + down + 3 * max(1, int(a["decay_step_size"])) + 5
 
 
+# What docs/spec/deepspeed.md's domains and rulings refuse (docs/spec.md, "Invalid
+# arguments"): a warmup of no steps, an unknown warmup_type (the package falls back to log),
+# a warmup that decreases, a total before the warmup's end, lists of the wrong length.
+_WARMUP: tuple[dict[str, Any], ...] = (
+    {"warmup_num_steps": 0}, {"warmup_type": "cosine"}, {"warmup_min_lr": 20.0},
+    {"warmup_min_lr": longer("warmup_min_lr")})
+_BEFORE_WARMUP = {"total_num_steps": Derived("total_num_steps one less than warmup_num_steps",
+                                             lambda a, lrs: a["warmup_num_steps"] - 1)}
+INVALID: dict[str, tuple[dict[str, Any], ...]] = {
+    "WarmupLR": _WARMUP,
+    "WarmupDecayLR": (*_WARMUP, _BEFORE_WARMUP),
+    "WarmupCosineLR": ({"warmup_num_steps": 0}, {"warmup_type": "cosine"}, _BEFORE_WARMUP,
+                       {"warmup_min_ratio": 1.5}, {"cos_min_ratio": 1.5},
+                       {"warmup_min_ratio": longer("warmup_min_ratio")}),
+    "LRRangeTest": ({"lr_range_test_step_size": 0}, {"lr_range_test_step_rate": -1.0},
+                    {"lr_range_test_min_lr": longer("lr_range_test_min_lr")}),
+    "OneCycle": ({"cycle_first_step_size": 0}, {"cycle_min_lr": 2.0, "cycle_max_lr": 1.0},
+                 {"cycle_min_lr": longer("cycle_min_lr")}),
+}
+
+
 def _add(name: str, args: Any, horizon: Any, **more: Any) -> None:
     register(Spec(SCHEDULES[f"deepspeed.{name}"], args, horizon, epoch_arg=True,
-                  binds=(f"{MODULE}:{name}",), **more))
+                  binds=(f"{MODULE}:{name}",), invalid=INVALID[name], **more))
 
 
 _add("WarmupLR", warmup_args, lambda a: int(a["warmup_num_steps"]) + 10)

@@ -34,6 +34,11 @@ def _horizon(a: Args) -> int:
 
 
 # A LambdaLR: its lambda is a function of the step, so step(epoch) lands on it.
+#: What the grammar refuses (docs/spec/diffusers.md; docs/spec.md, "Invalid arguments"): no
+#: rule, a missing last multiple, a rule of no steps, a negative multiple.
+INVALID = ({"step_rules": ""}, {"step_rules": "1:10"}, {"step_rules": "1:0,0.1"},
+           {"step_rules": "-1:10,0.1"})
+
 register(Spec(piecewise.PiecewiseConstant, lambda groups: st.fixed_dictionaries(
     {"step_rules": step_rules()}), _horizon, epoch_arg=True,
-    binds=("diffusers.optimization:get_piecewise_constant_schedule",)))
+    binds=("diffusers.optimization:get_piecewise_constant_schedule",), invalid=INVALID))

@@ -12,7 +12,18 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.specs import Args, ArgsFor, Spec, cap, gamma, per_group, period, register
+from conformance.specs import (
+    Args,
+    ArgsFor,
+    Derived,
+    Spec,
+    cap,
+    gamma,
+    longer,
+    per_group,
+    period,
+    register,
+)
 from conformance.specs.torch_optim import milestones
 from reference import SCHEDULES
 from reference.mmengine import INF
@@ -132,10 +143,33 @@ def _plateau_args(groups: int) -> st.SearchStrategy[Args]:
     }))
 
 
+# What docs/spec/mmengine.md's domains refuse (docs/spec.md, "Invalid arguments"): an empty
+# window, then each schedule's own (torch's refusals, a factor of 0, both floors).
+_EMPTY: dict[str, Any] = {"end": Derived("end equal to begin", lambda a, lrs: a["begin"])}
+_BOTH_FLOORS: dict[str, Any] = {"eta_min": 0.0, "eta_min_ratio": 0.1}
+INVALID: dict[str, tuple[dict[str, Any], ...]] = {
+    "StepLR": (_EMPTY, {"step_size": 0}),
+    "MultiStepLR": (_EMPTY, {"milestones": 5}),
+    "ExponentialLR": (_EMPTY,),
+    "ConstantLR": (_EMPTY, {"factor": 1.5}, {"factor": 0.0}),
+    "LinearLR": (_EMPTY, {"start_factor": 0.0}, {"start_factor": 1.5}, {"end_factor": 1.5}),
+    "PolyLR": (_EMPTY,),
+    "CosineAnnealingLR": (_EMPTY, _BOTH_FLOORS, {"T_max": 0}),
+    "OneCycleLR": (_EMPTY, {"total_steps": 0}, {"pct_start": 1.5}, {"anneal_strategy": "exp"},
+                   {"eta_max": longer("eta_max")}),
+    "CosineRestartLR": (_EMPTY, {"periods": []}, _BOTH_FLOORS, {"restart_weights": Derived(
+        "restart_weights one longer than periods",
+        lambda a, lrs: [*a["restart_weights"], 1.0])}),
+    "ReduceOnPlateauLR": (_EMPTY, {"factor": 1.0}, {"rule": "lesser"},
+                          {"threshold_rule": "relative"}, {"min_value": longer("min_value")},
+                          {"by_epoch": False}),
+}
+
+
 def _add(name: str, args: ArgsFor, horizon: Any, **kw: Any) -> None:
     # step() takes no epoch: jumping to a step is not part of mmengine's protocol.
     register(Spec(SCHEDULES[f"mmengine.{name}"], args, horizon, epoch_arg=False,
-                  binds=(f"{MODULE}:{name}",), **kw))
+                  binds=(f"{MODULE}:{name}",), invalid=INVALID[name], **kw))
 
 
 _add("StepLR", _windowed(1, step_size=period(), gamma=gamma()),

@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.specs import Args, ArgsFor, Spec, register
+from conformance.specs import Args, ArgsFor, Derived, Spec, register
 from reference import nemo as policies
 from reference.base import Schedule
 
@@ -95,28 +95,62 @@ _D_MODEL = st.one_of(st.sampled_from([1, 64, 512, 1024]), st.integers(1, 8192))
 _DECAY_RATE = st.one_of(st.sampled_from([0.5, 1.0]), st.floats(0.05, 3.0))
 
 
+def _both(names: Names) -> dict[str, Any]:
+    """A phase given both as steps and as a ratio (NeMo: "Either use particular number of step
+    or ratio")."""
+    steps, ratio = names
+    return {steps: 2, ratio: 0.1}
+
+
+#: A warmup one step longer than max_steps (the ratio left out).
+_PAST_END = {"warmup_steps": Derived("warmup_steps one more than max_steps",
+                                     lambda a, lrs: a["max_steps"] + 1), "warmup_ratio": None}
+
+
+def invalid(phases: tuple[Names, ...], *, required: bool = True,
+            more: tuple[dict[str, Any], ...] = ()) -> tuple[dict[str, Any], ...]:
+    """What the schemas refuse (docs/spec.md, "Invalid arguments"): each phase given both ways,
+    a ratio above 1 (its steps left out), a warmup past max_steps (where max_steps is
+    required), and `more`."""
+    out = [_both(names) for names in phases]
+    out += [{ratio: 1.5, steps: None} for steps, ratio in phases]
+    if required and WARMUP in phases:
+        out.append(_PAST_END)
+    return (*out, *more)
+
+
 def _add(schedule: type[Schedule], args: ArgsFor,
-         horizon: Callable[[Args], int] = _horizon) -> None:
+         horizon: Callable[[Args], int] = _horizon,
+         refused: tuple[dict[str, Any], ...] = ()) -> None:
     # LRScheduler subclasses whose get_lr is a closed form of last_epoch: step(epoch) lands on
     # it.
     cls = schedule.name.removeprefix("nemo.")
     register(Spec(schedule, args, horizon, epoch_arg=True,
-                  binds=(f"{MODULE}:{cls}",)))
+                  binds=(f"{MODULE}:{cls}",), invalid=refused))
 
 
-_add(policies.WarmupPolicy, plan((WARMUP,), required=False, strict=False))
-_add(policies.WarmupHoldPolicy, plan((WARMUP, HOLD), required=False, strict=False))
-_add(policies.SquareAnnealing, plan((WARMUP,)))
-_add(policies.SquareRootAnnealing, plan((WARMUP,)))
-_add(policies.CosineAnnealing, plan((WARMUP, CONSTANT)))
+_add(policies.WarmupPolicy, plan((WARMUP,), required=False, strict=False),
+     refused=invalid((WARMUP,), required=False))
+_add(policies.WarmupHoldPolicy, plan((WARMUP, HOLD), required=False, strict=False),
+     refused=invalid((WARMUP, HOLD), required=False))
+_add(policies.SquareAnnealing, plan((WARMUP,)), refused=invalid((WARMUP,)))
+_add(policies.SquareRootAnnealing, plan((WARMUP,)), refused=invalid((WARMUP,)))
+_add(policies.CosineAnnealing, plan((WARMUP, CONSTANT)), refused=invalid((WARMUP, CONSTANT)))
 _add(policies.NoamAnnealing, plan((WARMUP,), required=False, strict=False,
-                                  more={"d_model": _D_MODEL}), _noam_horizon)
-_add(policies.WarmupAnnealing, plan((WARMUP,)))
-_add(policies.InverseSquareRootAnnealing, plan((WARMUP,), strict=False))
-_add(policies.PolynomialDecayAnnealing, plan((WARMUP,), more=_POWER))
-_add(policies.PolynomialHoldDecayAnnealing, plan((WARMUP, HOLD), more=_POWER))
+                                  more={"d_model": _D_MODEL}), _noam_horizon,
+     refused=invalid((WARMUP,), required=False, more=({"d_model": 0},)))
+_add(policies.WarmupAnnealing, plan((WARMUP,)), refused=invalid((WARMUP,)))
+_add(policies.InverseSquareRootAnnealing, plan((WARMUP,), strict=False),
+     refused=invalid((WARMUP,)))
+_add(policies.PolynomialDecayAnnealing, plan((WARMUP,), more=_POWER), refused=invalid((WARMUP,)))
+_add(policies.PolynomialHoldDecayAnnealing, plan((WARMUP, HOLD), more=_POWER),
+     refused=invalid((WARMUP, HOLD)))
 _add(policies.NoamHoldAnnealing, plan((WARMUP, HOLD), strict=False, first=1,
-                                      more={"decay_rate": _DECAY_RATE}))
-_add(policies.WarmupHoldAnnealLinear, plan((WARMUP, HOLD)))
-_add(policies.WarmupHoldAnnealOneMinusSquareRoot, plan((WARMUP, HOLD)))
-_add(policies.T5InverseSquareRootAnnealing, plan((CONSTANT,), strict=False, first=1))
+                                      more={"decay_rate": _DECAY_RATE}),
+     refused=invalid((WARMUP, HOLD)))
+_add(policies.WarmupHoldAnnealLinear, plan((WARMUP, HOLD)), refused=invalid((WARMUP, HOLD)))
+_add(policies.WarmupHoldAnnealOneMinusSquareRoot, plan((WARMUP, HOLD)),
+     refused=invalid((WARMUP, HOLD)))
+# T5's constant lr is 1 / sqrt(constant_steps): none is no schedule.
+_add(policies.T5InverseSquareRootAnnealing, plan((CONSTANT,), strict=False, first=1),
+     refused=invalid((CONSTANT,), more=({"constant_steps": 0, "constant_ratio": None},)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.specs import QUARTER, Args, Spec, register, sub, sub_horizon
+from conformance.specs import QUARTER, Args, Derived, Spec, register, sub, sub_horizon
 from reference import SCHEDULES
 
 AFTER_SUBS = ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR"]
@@ -48,11 +48,27 @@ def linear_annealing_args(groups: int) -> st.SearchStrategy[Args]:
 
 
 
+#: What SPEC-RULINGS.md's parameter domains refuse (docs/spec.md, "Invalid arguments").
+RESTARTS_INVALID = (
+    {"first_cycle_steps": 0}, {"cycle_mult": 0.5}, {"gamma": 0.0}, {"gamma": 1.5},
+    {"max_lr": 0.1, "min_lr": 0.2},
+    {"warmup_steps": Derived("warmup_steps equal to first_cycle_steps",
+                             lambda a, lrs: a["first_cycle_steps"])},
+)
+LINEAR_ANNEALING_INVALID = (
+    {"num_annealing_steps": 0},
+    {"num_total_steps": Derived("num_total_steps equal to num_annealing_steps",
+                                lambda a, lrs: a["num_annealing_steps"])},
+)
+GRADUAL_WARMUP_INVALID = ({"multiplier": 0.5}, {"total_epoch": 0})
+
 register(Spec(SCHEDULES["CosineAnnealingWarmupRestarts"], warmup_restarts_args,
               lambda a: int(3 * a["first_cycle_steps"] * a["cycle_mult"] ** 2) + 2,
-              epoch_arg=True))
+              epoch_arg=True, invalid=RESTARTS_INVALID))
 register(Spec(SCHEDULES["LinearAnnealingLR"], linear_annealing_args,
-              lambda a: a["num_total_steps"] + 5, epoch_arg=True))
+              lambda a: a["num_total_steps"] + 5, epoch_arg=True,
+              invalid=LINEAR_ANNEALING_INVALID))
 register(Spec(SCHEDULES["GradualWarmupScheduler"], warmup_args,
               lambda a: a["total_epoch"] + (sub_horizon(a["after_scheduler"])
-                                            if a["after_scheduler"] else 5), epoch_arg=True))
+                                            if a["after_scheduler"] else 5), epoch_arg=True,
+              invalid=GRADUAL_WARMUP_INVALID))

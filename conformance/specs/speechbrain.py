@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 import reference.speechbrain  # noqa: F401  (registers the family before SCHEDULES is read)
-from conformance.specs import Args, ArgsFor, Spec, cap, fixed, lr_value, register
+from conformance.specs import Args, ArgsFor, Derived, Spec, cap, fixed, lr_value, register
 from reference import SCHEDULES
 
 MODULE = "speechbrain.nnet.schedulers"
@@ -48,11 +48,25 @@ def _linear_warmup_args(groups: int) -> st.SearchStrategy[Args]:
         }))
 
 
+# What docs/spec/speechbrain.md's domains refuse (docs/spec.md, "Invalid arguments"): phases
+# of no steps where a formula divides by them, factors outside their ranges, no decay window.
+INVALID: dict[str, tuple[dict[str, Any], ...]] = {
+    "NoamScheduler": ({"n_warmup_steps": 0}, {"model_size": 0}),
+    "NewBobScheduler": ({"annealing_factor": 0.0}, {"annealing_factor": 1.5},
+                        {"improvement_threshold": 1.5}, {"patient": -1}),
+    "TriStageLRSchedule": ({"warmup_steps": 0}, {"decay_steps": 0}, {"init_lr_scale": 1.5},
+                           {"final_lr_scale": 0.0}),
+    "LinearWarmupScheduler": ({"num_warmup_steps": -1}, {"num_training_steps": Derived(
+        "num_training_steps equal to num_warmup_steps", lambda a, lrs: a["num_warmup_steps"])}),
+    "CyclicCosineScheduler": ({"n_warmup_steps": 0}, {"total_steps": 0}),
+}
+
+
 def _add(name: str, args: ArgsFor, horizon: Any, **kw: Any) -> None:
     # Each call moves one step on: none of these is told a step to jump to (TriStage's
     # num_updates is, but its value at 0 is not the groups' lrs as created, which lr(0) is).
     register(Spec(SCHEDULES[f"speechbrain.{name}"], args, horizon, epoch_arg=False,
-                  binds=(f"{MODULE}:{name}",), **kw))
+                  binds=(f"{MODULE}:{name}",), invalid=INVALID[name], **kw))
 
 
 _add("NoamScheduler", fixed(lr_initial=lr_value(), n_warmup_steps=_warmup(1),

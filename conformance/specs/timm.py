@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from conformance.specs import Args, ArgsFor, Spec, fixed, period, register
+from conformance.specs import Args, ArgsFor, Derived, Spec, fixed, period, register
 from reference import SCHEDULES
 from reference.timm import DECAY_FNS, STABLE_FNS
 
@@ -130,9 +130,33 @@ def _plateau_args(groups: int) -> st.SearchStrategy[Args]:
     })
 
 
+# What docs/spec/timm.md's domains refuse (docs/spec.md, "Invalid arguments"): lengths of no
+# steps, shrinking cycles (undefined past T0 / (1 - m)), no cycle at all, negative counts,
+# unknown names, a decay that turns the lr negative.
+_CYCLES: tuple[dict[str, Any], ...] = (
+    {"t_initial": 0}, {"cycle_mul": 0.5}, {"cycle_limit": 0}, {"warmup_t": -1})
+_DECAYS: tuple[dict[str, Any], ...] = ({"decay_rate": -0.5}, {"warmup_t": -1})
+INVALID: dict[str, tuple[dict[str, Any], ...]] = {
+    "CosineLRScheduler": (*_CYCLES, {"k_decay": -1.0}),
+    "TanhLRScheduler": (*_CYCLES, {"lb": 3.0, "ub": -7.0}),
+    "PolyLRScheduler": (*_CYCLES, {"power": -1.0}, {"k_decay": -1.0}),
+    "StepLRScheduler": (*_DECAYS, {"decay_t": 0.0}),
+    "MultiStepLRScheduler": (*_DECAYS, {"decay_t": [20, 10]}),
+    "WSDLRScheduler": (
+        {"t_initial": 0}, {"decay_t": 0}, {"warmup_t": -1},
+        {"decay_t": Derived("decay_t one more than t_initial",
+                            lambda a, lrs: a["t_initial"] + 1)},
+        {"stable_fn": "cosine"}, {"decay_fn": "step"}, {"decay_fn": "exp", "decay_ratio": 1.0},
+        {"stable_fn": "rsqrt", "stable_timescale": 0.0}),
+    # The plateau logic is torch's ReduceLROnPlateau: a decay_rate >= 1 and an unknown mode.
+    "PlateauLRScheduler": ({"decay_rate": 1.0}, {"mode": "maximum"}),
+}
+
+
 def _add(name: str, module: str, args: ArgsFor, horizon: Any, **kw: Any) -> Spec:
     return register(Spec(SCHEDULES[f"timm.{name}"], args, horizon,
-                         binds=(f"timm.scheduler.{module}:{name}",), **kw))
+                         binds=(f"timm.scheduler.{module}:{name}",), invalid=INVALID[name],
+                         **kw))
 
 
 COSINE = _add("CosineLRScheduler", "cosine_lr", _cycles(k_decay=_k()), _cycles_horizon,

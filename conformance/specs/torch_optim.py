@@ -11,10 +11,12 @@ from conformance.lambdas import Lam
 from conformance.specs import (
     Args,
     ArgsFor,
+    Derived,
     Spec,
     Sub,
     fixed,
     gamma,
+    longer,
     per_group,
     period,
     register,
@@ -145,7 +147,56 @@ def plateau_args(groups: int) -> st.SearchStrategy[Args]:
 
 def _add(name: str, args: ArgsFor, horizon: Any, module: str = "torch.optim.lr_scheduler",
          **kw: Any) -> None:
-    register(Spec(SCHEDULES[name], args, horizon, binds=(f"{module}:{name}",), **kw))
+    register(Spec(SCHEDULES[name], args, horizon, binds=(f"{module}:{name}",),
+                  invalid=INVALID.get(name, ()), **kw))
+
+
+def _since(entry: str, *overrides: dict[str, Any]) -> tuple[dict[str, Any], ...]:
+    """Overrides torch refuses at construction from the version of catalogue entry `entry` on
+    (earlier versions accept them, and fail later or not at all)."""
+    return overrides if versions.holds(entry) else ()
+
+
+_ONE_MORE_MILESTONE = Derived("milestones one longer than the schedulers allow", lambda a, lrs: [
+    *a["milestones"], (a["milestones"][-1] if a["milestones"] else 0) + 1])
+_PLATEAU_CHILD = Derived("a ReduceLROnPlateau in place of the first scheduler", lambda a, lrs: [
+    Sub("ReduceLROnPlateau", {}), *a["schedulers"][1:]])
+
+#: The arguments each torch class refuses at construction (ValueError or TypeError), checked on
+#: torch 2.13.0 (docs/spec.md, "Invalid arguments"). Values torch accepts and fails on later
+#: (StepLR's step_size=0, ...) are findings about torch (docs/findings-torch.md), not here.
+INVALID: dict[str, tuple[dict[str, Any], ...]] = {
+    # LambdaLR calls a non-callable in its constructor's initial step: TypeError.
+    "LambdaLR": ({"lr_lambda": longer("lr_lambda")}, {"lr_lambda": 0.5}),
+    "MultiplicativeLR": ({"lr_lambda": longer("lr_lambda")},
+                         *_since("multiplicative_callable_check", {"lr_lambda": 0.5})),
+    "MultiStepLR": ({"milestones": 5},),
+    "ConstantLR": ({"factor": 1.5}, {"factor": -0.5}),
+    "LinearLR": ({"start_factor": 0.0}, {"start_factor": 1.5}, {"end_factor": 1.5},
+                 {"end_factor": -0.1}),
+    "CosineAnnealingWarmRestarts": (
+        {"T_0": 0}, {"T_0": 2.5}, {"T_mult": 0}, {"T_mult": 2.5},
+        *_since("warm_restarts_eta_min_type", {"eta_min": "1e-3"})),
+    "CyclicLR": ({"base_lr": longer("base_lr")}, {"max_lr": longer("max_lr")},
+                 {"mode": "linear"},
+                 {"cycle_momentum": True, "base_momentum": longer("base_momentum")},
+                 {"cycle_momentum": True, "max_momentum": longer("max_momentum")}),
+    "OneCycleLR": ({"total_steps": 0}, {"total_steps": 2.5}, {"total_steps": None},
+                   {"total_steps": None, "epochs": 0, "steps_per_epoch": 10},
+                   {"pct_start": 1.5}, {"pct_start": -0.1}, {"anneal_strategy": "exp"},
+                   {"max_lr": longer("max_lr")},
+                   {"cycle_momentum": True, "base_momentum": longer("base_momentum")},
+                   {"cycle_momentum": True, "max_momentum": longer("max_momentum")}),
+    "ReduceLROnPlateau": ({"factor": 1.0}, {"factor": 1.5}, {"mode": "maximum"},
+                          {"threshold_mode": "relative"}, {"min_lr": longer("min_lr")}),
+    # Before 2.4 the milestone count check refuses an empty SequentialLR too.
+    "SequentialLR": ({"schedulers": []}, {"milestones": _ONE_MORE_MILESTONE},
+                     *_since("container_validation", {"schedulers": _PLATEAU_CHILD})),
+    "ChainedScheduler": _since("container_validation", {"schedulers": []},
+                               {"schedulers": _PLATEAU_CHILD}),
+    "SWALR": ({"swa_lr": longer("swa_lr")}, {"anneal_strategy": "exp"}, {"anneal_epochs": -1},
+              {"anneal_epochs": 2.5}),
+}
 
 
 _add("LambdaLR", lambda_args(False), 120, epoch_arg=False)

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 import reference
-from conformance.specs import FAMILY_MODULES, Args, ArgsFor, Spec, fixed, register
+from conformance.specs import FAMILY_MODULES, Args, ArgsFor, Derived, Spec, fixed, register
 from reference import SCHEDULES
 from reference.transformers import FAMILY
 
@@ -85,9 +85,34 @@ def _wsd_horizon(a: Args) -> int:
 
 
 
+#: The documented domains' refusals (docs/spec.md, "Invalid arguments"): a negative warmup, a
+#: decay of no steps (the formulas divide by T - W), and each factory's own.
+_NO_DECAY = {"num_training_steps": Derived("num_training_steps equal to num_warmup_steps",
+                                           lambda a, lrs: a["num_warmup_steps"])}
+_WARMUP: tuple[dict[str, Any], ...] = ({"num_warmup_steps": -1},)
+_TOTAL = (*_WARMUP, _NO_DECAY)
+INVALID: dict[str, tuple[dict[str, Any], ...]] = {
+    "get_constant_schedule_with_warmup": _WARMUP,
+    "get_linear_schedule_with_warmup": _TOTAL,
+    "get_cosine_schedule_with_warmup": _TOTAL,
+    "get_cosine_with_hard_restarts_schedule_with_warmup": _TOTAL,
+    # lr_end at or above the initial lr: transformers' documented ValueError.
+    "get_polynomial_decay_schedule_with_warmup": (*_TOTAL, {"lr_end": 20.0}),
+    "get_inverse_sqrt_schedule": (*_WARMUP, {"timescale": 0},
+                                  {"num_warmup_steps": 0, "timescale": None}),
+    "get_cosine_with_min_lr_schedule_with_warmup": (
+        *_TOTAL, {"min_lr": 0.0, "min_lr_rate": 0.1}, {"min_lr": None, "min_lr_rate": None},
+        {"min_lr": None, "min_lr_rate": 1.5}),
+    "get_wsd_schedule": (*_WARMUP, {"num_decay_steps": -1},
+                         {"num_training_steps": None, "num_stable_steps": None},
+                         {"warmup_type": "exp"}, {"decay_type": "exp"},
+                         {"min_lr_ratio": 1.5}),
+}
+
+
 def _add(name: str, args: ArgsFor, horizon: Any) -> None:
     register(Spec(SCHEDULES[name], args, horizon, epoch_arg=True,
-                  binds=(f"transformers.optimization:{name}",)))
+                  binds=(f"transformers.optimization:{name}",), invalid=INVALID[name]))
 
 
 _add("get_constant_schedule_with_warmup", fixed(num_warmup_steps=_warmup_steps()),

@@ -72,9 +72,15 @@ class LookalikePlateau:
     def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: Any = 0.0, eps: float = 1e-8) -> None:
+        n = len(_groups(optimizer))
+        if factor >= 1.0:
+            raise ValueError(f"factor must be < 1, got {factor}")
+        if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"unknown mode {mode!r} or threshold_mode {threshold_mode!r}")
+        if isinstance(min_lr, (list, tuple)) and len(min_lr) != n:
+            raise ValueError(f"expected {n} min_lrs, got {len(min_lr)}")
         self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, patience
         self.threshold, self.threshold_mode, self.cooldown = threshold, threshold_mode, cooldown
-        n = len(_groups(optimizer))
         self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
         self.eps = eps
         self.best = math.inf if mode == "min" else -math.inf
