@@ -198,3 +198,83 @@ def thirdparty(session: nox.Session) -> None:
                 "--scheduler-config", "thirdparty/targets.json",
                 "--conformance-xfails", "thirdparty/xfails.txt",
                 "--conformance-report", "reports/thirdparty.json", *session.posargs)
+
+
+#: The ecosystem run, one venv per torch a group of packages needs: timm imports torchvision
+#: and speechbrain torchaudio, neither of which imports beside the local CPU torch 2.13.0.
+#: Versions are pinned in ecosystem/constraints.txt; torch is pinned per venv, as a
+#: constraint too. NeMo installs without its dependencies plus the few its scheduler module
+#: imports (a full install pulls its training stack).
+ECOSYSTEM: dict[str, dict[str, list[str]]] = {
+    "cpu": {
+        "torch": ["torch==2.13.0"],
+        "packages": ["diffusers", "deepspeed", "mmengine", "pytorch-ignite", "accelerate",
+                     "torchtune", "torchao"],
+        "no_deps": ["nemo-toolkit"],
+        "then": ["hydra-core", "lightning", "wrapt", "huggingface_hub", "onnx",
+                 "nv-one-logger-core", "nv-one-logger-training-telemetry",
+                 "nv-one-logger-pytorch-lightning-integration"],
+        "tests": ["diffusers", "deepspeed", "mmengine", "ignite", "nemo"],
+    },
+    "timm": {
+        "torch": ["torch==2.14.1", "torchvision==0.29.1"],
+        "packages": ["timm"], "no_deps": [], "then": [], "tests": ["timm"],
+    },
+    "speechbrain": {
+        "torch": ["torch==2.9.1", "torchaudio==2.9.1"],
+        "packages": ["speechbrain"], "no_deps": [], "then": [], "tests": ["speechbrain"],
+    },
+}
+TOOLS = ["pytest", "hypothesis", "numpy", "pytest-benchmark", "matplotlib"]
+
+
+@nox.session(python=False)
+def ecosystem(session: nox.Session) -> None:
+    """The suite on the schedulers the ecosystem publishes: `nox -s ecosystem -- [GROUPS]`
+    (cpu, timm, speechbrain; default all). Per group: a venv (.nox/ecosystem-venvs/), the
+    packages pinned beside their torch, the suite on ecosystem/<group>.json with the findings
+    of ecosystem/xfails-<group>.txt, the packages' cross-checks against the oracle
+    (tests/reference/test_<pkg>.py) and the README's examples for that venv. Green while the
+    only failures are the recorded findings; a JSON report per group in reports/."""
+    groups = [g for g in session.posargs if g in ECOSYSTEM] or list(ECOSYSTEM)
+    Path("reports").mkdir(exist_ok=True)
+    timings: dict[str, dict[str, float]] = {}
+    for group in groups:
+        plan = ECOSYSTEM[group]
+        venv = Path(".nox/ecosystem-venvs") / group
+        python, pip = str(venv / "bin" / "python"), [str(venv / "bin" / "python"), "-m", "pip"]
+        began = start = time.monotonic()
+        if not venv.exists():
+            session.run(sys.executable, "-m", "venv", str(venv), external=True)
+        pins = Path(session.create_tmp()) / f"torch-{group}.txt"
+        pins.write_text("\n".join(plan["torch"]) + "\n", encoding="utf-8")
+        limits = ["-c", str(pins), "-c", "ecosystem/constraints.txt"]
+        env = {"DS_BUILD_OPS": "0"}  # DeepSpeed's sdist builds no C++ ops on a CPU machine
+        session.run(*pip, "install", "-q", *plan["torch"], *plan["packages"], *TOOLS, *limits,
+                    external=True, env=env)
+        if plan["no_deps"]:
+            session.run(*pip, "install", "-q", "--no-deps", *plan["no_deps"], *limits,
+                        external=True)
+        if plan["then"]:
+            session.run(*pip, "install", "-q", *plan["then"], *limits, external=True)
+        session.run(*pip, "install", "-q", "--no-deps", "-e", ".", external=True)
+        session.run(python, "-c", "import torch; print('torch', torch.__version__)",
+                    external=True)
+        installed = time.monotonic() - began
+        began = time.monotonic()
+        xfails = Path(f"ecosystem/xfails-{group}.txt")
+        session.run(python, "-m", "pytest", "-o", "addopts=", "-p", "no:cacheprovider", "-q",
+                    "--scheduler-config", f"ecosystem/{group}.json",
+                    *(["--conformance-xfails", str(xfails)] if xfails.exists() else []),
+                    "--conformance-report", f"reports/ecosystem-{group}.json",
+                    *[a for a in session.posargs if a not in ECOSYSTEM], external=True)
+        suite = time.monotonic() - began
+        session.run(python, "-m", "pytest", "-p", "no:cacheprovider", "-q",
+                    *[f"tests/reference/test_{pkg}.py" for pkg in plan["tests"]], external=True)
+        session.run(python, "tools/readme_examples.py", "--venv", group, "--python", python,
+                    external=True)
+        timings[group] = {"install_s": round(installed, 1), "suite_s": round(suite, 1),
+                          "total_s": round(time.monotonic() - start, 1)}
+        session.log(f"{group}: install {installed:.0f} s, suite {suite:.0f} s")
+    Path("reports/ecosystem-timings.json").write_text(json.dumps(timings, indent=2) + "\n",
+                                                      encoding="utf-8")

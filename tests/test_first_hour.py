@@ -223,3 +223,6 @@ def test_docs_cite_only_files_that_exist() -> None:
         for path in re.findall(r"`((?:docs|reference|conformance|tests|tools|ecosystem|"
                                r"thirdparty)/[\w./-]+\.(?:py|md|json|txt))`", text):
             assert (ROOT / path).exists(), f"{doc.name} cites {path}, which does not exist"
+        for link in re.findall(r"\]\(([\w./-]+\.md)\)", text):
+            assert (doc.parent / link).exists(), f"{doc.name} links {link}, which does not exist"
+        assert "SPEC-RULINGS" not in text and "shared/" not in text, doc.name
