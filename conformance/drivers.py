@@ -368,6 +368,11 @@ class Ignite(Driver):
             kwargs = {"param_name": "lr", **kwargs}
         return super().build(opt, kwargs)
 
+    def call_text(self, name: str, args: str, takes_by_name: bool) -> str:
+        if "param_name" in {p.name for p in parameters(self.obj)} and "param_name=" not in args:
+            args = ", ".join(a for a in ("param_name='lr'", args) if a)
+        return super().call_text(name, args, takes_by_name)
+
     def start(self, sched: Any, opt: Any) -> None:
         sched(self.engine)
 
@@ -418,25 +423,27 @@ class Function(Driver):
 
     def prelude(self) -> list[str]:
         apply = "b * v" if self.factor else "v"
-        return ["def apply(opt, sched, n, base):",
+        return ["import functools",
+                "def apply(opt, sched, n):",
                 "    value = sched(n)",
                 "    values = list(value) if isinstance(value, (list, tuple)) else "
-                "[value] * len(base)",
-                "    for g, v, b in zip(opt.param_groups, values, base):",
+                "[value] * len(sched.base)",
+                "    for g, v, b in zip(opt.param_groups, values, sched.base):",
                 f"        g['lr'] = {apply}"]
 
     def call_text(self, name: str, args: str, takes_by_name: bool) -> str:
-        return f"functools.partial({name}, {args})" if args else name
+        return f"functools.partial({name}, {args})" if args else f"functools.partial({name})"
 
     def build_lines(self, call: str) -> list[str]:
-        return ["import functools", f"sched = {call}",
-                "base = [g['lr'] for g in opt.param_groups]", "apply(opt, sched, 0, base)"]
+        # The groups' lrs at build go with the function, as the suite keeps them.
+        return [f"sched = {call}", "sched.base = [g['lr'] for g in opt.param_groups]",
+                "apply(opt, sched, 0)"]
 
     def step_lines(self, n: str, metric: str, kwargs: Mapping[str, Any]) -> list[str]:
-        return [f"apply(opt, sched, {n}, base)"]
+        return [f"apply(opt, sched, {n})"]
 
     def jump_lines(self, n: str, kwargs: Mapping[str, Any]) -> list[str]:
-        return [f"apply(opt, sched, {n}, base)"]
+        return [f"apply(opt, sched, {n})"]
 
 
 class Factor(Function):

@@ -259,13 +259,21 @@ def replable(lines: Sequence[str]) -> str:
         if not line.strip():
             continue
         top = not line.startswith((" ", "\t"))
-        ends_block = bool(out) and out[-1].startswith((" ", "\t"))
+        ends_block = bool(out) and (out[-1].startswith((" ", "\t")) or _compound(out[-1]))
         if top and out and (ends_block or line.startswith(("def ", "class "))):
             out.append("")
         out.append(line)
-    if out and out[-1].startswith((" ", "\t")):
+    if out and (out[-1].startswith((" ", "\t")) or _compound(out[-1])):
         out.append("")
     return "\n".join(out) + "\n"
+
+
+def _compound(line: str) -> bool:
+    """A compound statement on one line (`for x in y: f(x)`): the REPL ends it only at a
+    blank line, as it does a block."""
+    words = line.split(maxsplit=1)
+    return bool(words) and words[0].rstrip(":") in (
+        "for", "while", "if", "with", "try", "def", "class", "async")
 
 
 def script(target: Target, case: Case, body: Sequence[str]) -> str:

@@ -67,3 +67,29 @@ def test_every_check_kills_a_member(result: Any, check_id: str) -> None:
     assert result.kills.get(check_id), (
         f"suite defect: check {check_id} fails no broken zoo member; it bites nothing "
         "(add a member it must catch, or fix the check)")
+
+
+def test_every_reproducer_pastes_runs_and_shows_its_failure(result: Any) -> None:
+    """Each failure's reproducer runs from a file and pasted into the interpreter, prints the
+    same both ways, and shows the failure it reports (issue 19)."""
+    sys.path.insert(0, str(RUNNER.parent))
+    import reproducers
+
+    bad = []
+    for target in result.report["targets"]:
+        for row in target["checks"]:
+            if row["outcome"] != "failed":
+                continue
+            scripts = [(row, row["reproducer"])] + [
+                ({**row, **other}, other["reproducer"]) for other in row.get("others") or []]
+            for shown, text in scripts:
+                if not text:
+                    bad.append(f"{target['label']} {row['check']}: no reproducer")
+                    continue
+                done = reproducers.run(text)
+                if done.syntax or not reproducers.same_output(done):
+                    bad.append(f"{target['label']} {row['check']}: does not paste into python")
+                elif not reproducers.shows(shown, done):
+                    bad.append(f"{target['label']} {row['check']}: does not show "
+                               f"{shown.get('actual')!r}; prints {done.file_out[-120:]!r}")
+    assert not bad, f"{len(bad)} reproducers:\n" + "\n".join(bad)

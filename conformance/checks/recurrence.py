@@ -7,7 +7,7 @@ import warnings
 
 from conformance.catalogue import check
 from conformance.checks.common import closed_tol, compare, scale_of
-from conformance.harness import Case, Mismatch, jump_lines, number, script, start
+from conformance.harness import Case, Mismatch, jump_lines, number, script, start, stepping
 from conformance.targets import Target
 
 
@@ -35,8 +35,16 @@ def own_closed_form(target: Target, case: Case) -> float:
                                 group=g) for g, v in enumerate(run.sched._get_closed_form_lr())])
             expected.append(oracle.lr(epoch))
             run.step()
-    return compare(target, case, seen, expected, closed_tol(oracle, expected),
-                   scale_of(oracle, expected), "_get_closed_form_lr() differs from the closed form")
+    try:
+        return compare(target, case, seen, expected, closed_tol(oracle, expected),
+                       scale_of(oracle, expected),
+                       "_get_closed_form_lr() differs from the closed form")
+    except Mismatch as exc:
+        exc.script = script(target, case, [
+            *stepping(target, case, exc.step or 0),
+            f'print("step {exc.step}, group {exc.group}: expected", {exc.expected!r}, '
+            f'"got", sched._get_closed_form_lr()[{exc.group}])'])
+        raise
 
 
 @check("recurrence.step_epoch", "spec", "closed", "epoch_arg", "jump")

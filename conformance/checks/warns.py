@@ -63,9 +63,14 @@ def silent(target: Target, case: Case) -> None:
             f"correct use warned {len(caught)} time(s); first: {_texts(caught)[0]}",
             actual=_texts(caught), expected=[],
             script=script(target, case, [
-                "import warnings", "warnings.simplefilter('error')",
-                f"for i in range({case.steps}):", "    opt.step()",
-                *(f"    {line}" for line in step_lines(target, case)),
+                "import warnings",
+                "with warnings.catch_warnings(record=True) as caught:",
+                "    warnings.simplefilter('always')",
+                "    opt, sched = build()",
+                f"    for i in range({case.steps}):",
+                "        opt.step()",
+                *(f"        {line}" for line in step_lines(target, case)),
+                "print([f'{w.category.__name__}: {w.message}' for w in caught])",
             ]))
 
 
@@ -78,8 +83,10 @@ def _expect_once(target: Target, case: Case, key: str, caught: list[warnings.War
             f"expected the installed torch's warning exactly once, got {len(hits)}; "
             f"expected: UserWarning: {want[:90]}...; seen: {_texts(caught) or 'no warning'}",
             expected=want, actual=_texts(caught),
-            script=script(target, case, ["import warnings", "warnings.simplefilter('always')",
-                                         *body]))
+            script=script(target, case, [
+                "import warnings", "with warnings.catch_warnings(record=True) as caught:",
+                "    warnings.simplefilter('always')", *(f"    {line}" for line in body),
+                "print([f'{w.category.__name__}: {w.message}' for w in caught])"]))
 
 
 @check("warnings.step_before_optimizer", "torch_warnings")

@@ -153,6 +153,8 @@ class Analysis:
     seconds: float | None = None
     #: The whole zoo ran (a subset cannot show that a check kills nothing).
     complete: bool = True
+    #: The suite's JSON report of the run.
+    report: dict[str, Any] = field(default_factory=dict)
 
     def killed(self, m: Member) -> bool:
         return any(cid.partition(".")[0] == m.family for cid in self.failures.get(m.name, {}))
@@ -216,6 +218,7 @@ def evaluate(chosen: Sequence[Member] | None = None, **kwargs: Any) -> Analysis:
     report, seconds = run_suite(chosen, **kwargs)
     result = analyse(chosen, report)
     result.seconds = seconds
+    result.report = report
     return result
 
 
