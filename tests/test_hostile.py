@@ -29,7 +29,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("hostile")
     suite: Runner = runner(tmp)
     args = [a for n in hostile.NAMES for a in ("--scheduler", f"hostile:{n}")]
-    done = suite("-q", "-p", "no:xdist", *args, "--spec", "StepLR", "--conformance-timeout", "5",
+    done = suite("-q", "-p", "no:xdist", "-p", "fastprofile", "--hypothesis-profile", "hostile",
+                 *args, "--spec", "StepLR", "--conformance-timeout", "5",
                  "--conformance-report", str(tmp / "report.json"),
                  env={"PYTHONPATH": str(HERE)}, timeout=900)
     return done, report(tmp / "report.json")

@@ -48,8 +48,9 @@ def external_change(target: Target, case: Case) -> float:
         run = start(target, case)
         for e in range(1, case.steps + 1):
             if e == at + 1:
-                for group in run.opt.param_groups:
-                    group["lr"] = group["lr"] * EXTERNAL
+                # Read through run.lrs(): a target's lr that is no number is its failure.
+                for group, lr in zip(run.opt.param_groups, run.lrs(), strict=True):
+                    group["lr"] = lr * EXTERNAL
             before = run.lrs()
             run.step()
             prev.append(before)

@@ -108,19 +108,16 @@ class HangsInStep(L.StepLR):
 
 
 class PrintsMegabytes(L.StepLR):
-    """Prints a megabyte at each of its first 20 constructions (the first check's examples),
-    and its get_last_lr() returns strings, so that check fails with the output captured."""
+    """Prints a megabyte at each of its first 20 calls of get_last_lr(), which returns strings,
+    so that check fails with the output captured."""
 
     EXPECT = "fail"
     printed = 0
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def get_last_lr(self) -> list[Any]:
         if PrintsMegabytes.printed < 20:
             PrintsMegabytes.printed += 1
             print("x" * (1 << 20))
-        super().__init__(*args, **kwargs)
-
-    def get_last_lr(self) -> list[Any]:
         return [str(v) for v in super().get_last_lr()]
 
 
