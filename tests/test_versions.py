@@ -1,8 +1,10 @@
-"""The catalogue of torch-version differences, its checks' catalogue part, and the matrix's merge
-script. Fast: no other torch is installed; the running one is the default."""
+"""The catalogue of torch-version differences (declared with its probes, generated into
+versions.json), its checks' catalogue part and choice of entries, and the matrix's merge script.
+Fast: no other torch is installed; the running one is the default."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import sys
@@ -12,9 +14,12 @@ from typing import Any
 import pytest
 
 from conformance import versions
-from conformance.catalogue import CHECKS
-from conformance.checks import versions as vchecks
+from conformance.catalogue import CHECKS, SPEC_REASONS
 from conformance.harness import Mismatch
+from conformance.specs import SPECS
+from conformance.targets import CLAIMS, build_targets
+from conformance.versions import checks as vchecks
+from conformance.versions import probes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -69,12 +74,49 @@ def test_the_issue_s_differences_are_catalogued() -> None:
 
 
 # -- the catalogue file and the checks -----------------------------------------------------
+def test_the_catalogue_file_is_generated_from_the_probes() -> None:
+    """versions.json (what the torch-less tools read) is what probes.py declares."""
+    assert versions.CATALOGUE.read_text(encoding="utf-8") == probes.catalogue(), (
+        "conformance/versions.json differs from conformance/versions/probes.py: "
+        "run `python -m conformance.versions.probes`")
+    assert list(versions.entries()) == list(probes.BEHAVIOURS)
+
+
 def test_every_entry_has_a_registered_check_and_a_probe() -> None:
     for entry in versions.entries().values():
         assert entry.check in CHECKS and entry.check.startswith("versions."), entry.id
-        assert entry.id in vchecks.PROBES, f"{entry.id} has no probe"
+        assert probes.BEHAVIOURS[entry.id].entry is entry
         assert entry.title and entry.says and entry.before, entry.id
-    assert set(vchecks.PROBES) == set(versions.entries())
+
+
+def test_every_entry_concerns_flags_or_schedules_the_suite_knows() -> None:
+    known = set(SPEC_REASONS) | set(CLAIMS) | set(SPECS)
+    for entry in versions.entries().values():
+        assert entry.concerns, f"{entry.id} concerns nothing"
+        assert set(entry.concerns) <= known, (entry.id, set(entry.concerns) - known)
+
+
+def test_checks_choose_entries_by_what_they_concern() -> None:
+    """The entries a target is held to follow from its flags and its spec, never from a
+    schedule's name in the checks."""
+    targets = {t.label: t for t in build_targets(["torch"], [], None, [])}
+
+    def chosen(label: str, among: tuple[probes.Behaviour, ...]) -> list[str]:
+        return [b.id for b in among if vchecks.concerns(b, targets[label])]
+
+    assert chosen("StepLR", vchecks.IN_PLACE) == ["tensor_lr_in_place"]
+    assert chosen("CosineAnnealingWarmRestarts", vchecks.IN_PLACE) == [
+        "tensor_lr_in_place", "warm_restarts_tensor_lr_in_place"]
+    assert chosen("ReduceLROnPlateau", vchecks.IN_PLACE) == [
+        "tensor_lr_in_place", "plateau_tensor_lr_in_place"]
+    assert chosen("CyclicLR", vchecks.STATE) == ["cyclic_scale_fn_state"]
+    assert chosen("OneCycleLR", vchecks.STATE) == ["onecycle_anneal_string"]
+    sequential = (probes.sequential_milestone_zero, probes.sequential_switch_without_step)
+    assert len(chosen("SequentialLR", sequential)) == 2
+    assert chosen("ChainedScheduler", sequential) == []
+    source = ast.parse(Path(vchecks.__file__).read_text(encoding="utf-8"))
+    names = {n.value for n in ast.walk(source) if isinstance(n, ast.Constant)} & set(SPECS)
+    assert not names, f"the versions checks name schedules: {names}"
 
 
 def test_every_versions_check_confirms_some_entry() -> None:
@@ -90,8 +132,8 @@ def test_explained_results_name_real_checks() -> None:
 
 def test_the_running_torch_behaves_as_catalogued() -> None:
     """Every probe agrees with its entry's range on the installed torch (the default, 2.13)."""
-    wrong = {e.id: vchecks.observed(e.id) for e in versions.entries().values()
-             if vchecks.observed(e.id) != e.holds()}
+    wrong = {e.id: probes.observed(e.id) for e in versions.entries().values()
+             if probes.observed(e.id) != e.holds()}
     assert not wrong, f"probes disagree with the catalogue on torch {versions.running()}: {wrong}"
 
 
@@ -102,7 +144,7 @@ def test_a_wrong_range_fails_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(Mismatch, match=r"catalogue entry verbose_deprecated \(2.2-2.6\): torch "
                                        r"2.5.1 lacks") as info:
         vchecks.confirm("versions.constructor")
-    assert "def _verbose_deprecated" in info.value.script  # the probe is the reproducer
+    assert "def verbose_deprecated" in info.value.script  # the probe is the reproducer
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
@@ -186,6 +228,7 @@ def test_merge_exit_status_and_docs_splice(tmp_path: Path, capsys: Any) -> None:
     text = doc.read_text(encoding="utf-8")
     assert text.startswith("# Title\n\nintro\n\n") and text.endswith(f"{table.END}\n\nend\n")
     assert "STALE TABLE" not in text and "| api.finite | ✓ |" in text
+    assert "| `cyclic_beta1` | 2.3+ | versions.cyclic | momentum | " in text  # the catalogue
     bad = _reports(tmp_path, [_report("2.6.0", {"SWALR": {"api.finite": "failed"}})])
     assert table.main([str(p) for p in bad]) == 1
     assert "FAILED torch 2.6.0 [SWALR] api.finite" in capsys.readouterr().out

@@ -6,7 +6,7 @@ A check failing on a version is a *catalogued difference* when an entry of the c
 version differences (conformance/versions.json) explains it for that target and version;
 every other failure is real, and makes the exit status 1. With --docs, the table replaces
 the part of FILE between the matrix markers. Needs no torch (the matrix's session venv has
-none): the catalogue module is read from the source tree.
+none): the catalogue's loader (conformance/versions/__init__.py) is read from the source tree.
 """
 
 from __future__ import annotations
@@ -168,11 +168,11 @@ def render(m: Matrix, catalogue: dict[str, versions.Entry] | None = None) -> str
 def catalogue_table(catalogue: dict[str, versions.Entry] | None = None) -> str:
     """The catalogue as Markdown: one row an entry."""
     catalogue = catalogue if catalogue is not None else versions.entries()
-    lines = ["| entry | torch | confirmed by | behaviour | source | outside the range |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| entry | torch | confirmed by | concerns | behaviour | source | outside the range |",
+             "|---|---|---|---|---|---|---|"]
     for e in catalogue.values():
-        lines.append(f"| `{e.id}` | {e.span} | {e.check} | {_short(e.title, 400)} | "
-                     f"{_short(e.says, 400)} | {_short(e.before, 300)} |")
+        lines.append(f"| `{e.id}` | {e.span} | {e.check} | {', '.join(e.concerns)} | "
+                     f"{_short(e.title, 400)} | {_short(e.says, 400)} | {_short(e.before, 300)} |")
     return "\n".join(lines) + "\n"
 
 

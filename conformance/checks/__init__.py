@@ -4,7 +4,8 @@ The formula families come first, so that a run shows a root cause (the target's 
 wrong) before what follows from it, and `-x` stops there."""
 
 from conformance.checks import oracle, recurrence  # noqa: I001  (the order is the run's)
-from conformance.checks import chain, groups, state, resume, warns, api, cost, versions
+from conformance.checks import chain, groups, state, resume, warns, api, cost
+from conformance.versions import checks as versions
 # Last: a target that accepts an invalid value may hang, and a hang stops its later checks.
 from conformance.checks import invalid
 

@@ -1,9 +1,11 @@
-"""The catalogue of torch-version differences (versions.json beside this file): loading it,
-parsing versions, and telling which entries the running torch is inside.
+"""Torch versions, in three parts: this module loads the catalogue of torch-version
+differences (conformance/versions.json); probes.py declares each entry of it next to its probe
+(versions.json is generated from there); checks.py holds the checks of family `versions`.
 
-Imports no torch: the matrix's merge script reads the catalogue in a venv without torch.
-Ranges are compared by MAJOR.MINOR: the behaviours change with minor releases, and a range
-"2.4"-"2.9" holds every 2.4.x to 2.9.x.
+This module parses versions and tells which entries the running torch is inside. It imports no
+torch: the matrix's merge script reads the catalogue in a venv without torch. Ranges are
+compared by MAJOR.MINOR: the behaviours change with minor releases, and a range "2.4"-"2.9"
+holds every 2.4.x to 2.9.x.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CATALOGUE = Path(__file__).with_name("versions.json")
+CATALOGUE = Path(__file__).parent.parent / "versions.json"
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?")
 #: "[Target] check-id", or a bare check id for every target.
 _PATTERN = re.compile(r"^(?:\[(?P<label>[^\]]+)\]\s+)?(?P<check>[a-z0-9_]+\.[a-z0-9_]+)$")
@@ -60,6 +63,8 @@ class Entry:
     title: str
     says: str
     before: str
+    #: The targets the behaviour is about: capability flags (a spec's, a target's claims) and
+    #: schedules (spec names).
     concerns: tuple[str, ...] = ()
     #: "[Target] check-id" results of the main catalogue that this entry explains.
     explains: tuple[str, ...] = ()
@@ -79,6 +84,11 @@ class Entry:
         """Whether torch `version` (default: the running one) has this behaviour."""
         v = minor(version or running())
         return self.since <= v and (self.until is None or v <= self.until)
+
+    def concerns_one_of(self, kinds: Collection[str]) -> bool:
+        """Whether the entry concerns a target of `kinds` (its flags and its spec's name): one
+        of its concerns is among them."""
+        return any(kind in kinds for kind in self.concerns)
 
     def explains_result(self, label: str, check: str, version: str) -> bool:
         """Whether this entry explains `check` failing on target `label` under `version`."""
