@@ -286,15 +286,16 @@ def script(target: Target, case: Case, body: Sequence[str]) -> str:
     optim = ("torch.optim.Adam(groups)" if case.optim == "adam"
              else "torch.optim.SGD(groups, lr=0.1, momentum=0.9)")
     named = arguments(target, case)  # under the target's own names, with computed values
-    args = ", ".join(f"{k}={_code(v)}" for k, v in named.items())
+    # build(**extra) passes more arguments (last_epoch=k to resume, verbose=True, ...).
+    args = ", ".join([*(f"{k}={_code(v)}" for k, v in named.items()), "**extra"])
     first = next(iter(drivers._positional(target.obj)), None)
     by_name = (first is not None and first.name not in drivers.OPTIMIZER_NAMES
                and "optimizer" in {p.name for p in drivers.parameters(target.obj)})
     inner = driver.inner_path if isinstance(driver, drivers.Wrapper) else ""
     if isinstance(driver, drivers.Wrapper):
         own = ", ".join(f"{k}={_code(v)}" for k, v in named.items() if k in target.binding.own)
-        args = ", ".join(f"{k}={_code(v)}" for k, v in named.items()
-                         if k not in target.binding.own)
+        args = ", ".join([*(f"{k}={_code(v)}" for k, v in named.items()
+                            if k not in target.binding.own), "**extra"])
         call = driver.inner.call_text(inner.partition(":")[2], args, False)
         second = drivers._positional(target.obj)[1:2]
         takes_opt = bool(second) and second[0].name in (drivers.OPTIMIZER_NAMES

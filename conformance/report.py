@@ -221,7 +221,8 @@ def derived(row: Row, rows: list[Row]) -> str | None:
     root = next((r for r in failed if r.check == "oracle.agreement"), None)
     if root is not None and (row.step is None or root.step is None or row.step >= root.step):
         where = f" at step {root.step}" if root.step is not None else ""
-        return f"the target already fails oracle.agreement{where}: fix that first"
+        return (f"may follow from oracle.agreement: the target already leaves the reference"
+                f"{where}")
     return None
 
 

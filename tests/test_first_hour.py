@@ -126,7 +126,8 @@ def test_root_cause_first_and_derived_failures_say_so() -> None:
     results = check_scheduler(StepLROffByOne, "StepLR", checks=["oracle", "chain"])
     failed = {r.check: r for r in results.failed}
     assert failed["oracle.agreement"].derived is None
-    assert "already fails oracle.agreement at step" in str(failed["chain.external_change"].derived)
+    assert "may follow from oracle.agreement: the target already leaves the reference at step" \
+        in str(failed["chain.external_change"].derived)
     assert [r.check for r in results.rows][:2] == ["oracle.agreement", "oracle.momentum"]
 
 

@@ -13,5 +13,6 @@ Members of `zoo.correct` have `SPEC` and no `FAMILY`: they must pass every appli
 
 MODULES = ("oracle", "recurrence", "chain", "warns", "state", "resume", "groups", "api",
            "seeds", "cost", "versions", "thirdparty", "protocols", "eco_timm", "eco_nemo",
-           "eco_deepspeed", "eco_ignite", "eco_mmengine", "eco_speechbrain", "invalid")
+           "eco_deepspeed", "eco_ignite", "eco_mmengine", "eco_speechbrain", "invalid",
+           "eco_findings")
 CORRECT = "correct"
