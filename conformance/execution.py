@@ -11,7 +11,7 @@ import sys
 import threading
 import traceback
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,7 +118,6 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
     `seed` for profiles that are not derandomized), isolated and under the time limit;
     return the largest error in ulps the check reported. A hung example raises a Mismatch
     with a reproducer of its case."""
-    from conformance.catalogue import cases
     from conformance.harness import Mismatch
 
     warm_up()
@@ -128,8 +127,6 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
                        "hanging target is run twice)")
     worst: float | None = None
 
-    # One function for every check: derandomized profiles seed from it, so every check of
-    # a target sees the same cases.
     def body(case: Case) -> None:
         nonlocal worst
         try:
@@ -143,22 +140,61 @@ def execute(check: Any, target: Target, timeout: float | None = TIMEOUT,
         if got is not None:
             worst = max(worst or 0.0, got)
 
+    current = profile or settings()
     try:
         with isolated():
-            current = profile or settings()
-            test = settings(
-                current, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.filter_too_much],
-                phases=[p for p in current.phases if p is not Phase.explain],
-            )(given(cases(target))(body))
-            if seed is not None and not current.derandomize:
-                test = hypothesis.seed(seed)(test)
-            test()
+            drawn = drawn_cases(target, current, seed)
+            try:
+                # The cases every check of the target sees, drawn once: a check that passes
+                # on all of them passes under Hypothesis too, which would draw the same.
+                for case in drawn:
+                    body(case)
+                return worst
+            except (Exception, Hung) as exc:
+                if isinstance(exc, Hung):
+                    raise
+            # A failure: Hypothesis runs the same cases again, then shrinks and reports.
+            worst = None
+            _hypothesis(target, current, seed, body)()
     except Hung as hung:
         HUNG[target.label] = check.id
         raise hung_mismatch(target, hung) from None
     return worst
+
+
+def _hypothesis(target: Target, current: settings, seed: Any,
+                action: Callable[[Case], None]) -> Callable[[], None]:
+    """The Hypothesis test of a check on the target's cases: every check and the drawing of
+    the cases share this one `example` function, so a derandomized (or seeded) run draws the
+    same cases for each of them."""
+    from conformance.catalogue import cases
+
+    def example(case: Case) -> None:
+        action(case)
+
+    test = settings(
+        current, deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                               HealthCheck.filter_too_much],
+        phases=[p for p in current.phases if p is not Phase.explain],
+    )(given(cases(target))(example))
+    if seed is not None and not current.derandomize:
+        test = hypothesis.seed(seed)(test)
+    return test
+
+
+#: The cases drawn per target, profile and seed (one process: a run, or an xdist worker).
+DRAWN: dict[tuple[str, Any, Any], list[Case]] = {}
+
+
+def drawn_cases(target: Target, current: settings, seed: Any) -> list[Case]:
+    """The cases Hypothesis draws for the target's checks, drawn once."""
+    key = (target.label, repr(current), None if current.derandomize else seed)
+    if key not in DRAWN:
+        found: list[Case] = []
+        _hypothesis(target, current, seed, found.append)()
+        DRAWN[key] = found
+    return DRAWN[key]
 
 
 def hung_mismatch(target: Target, exc: Hung) -> Mismatch:
