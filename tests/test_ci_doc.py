@@ -24,6 +24,9 @@ class WarmupCosine(LRScheduler):
     """A linear warmup over warmup_steps, then half a cosine down to 0 at total_steps."""
 
     def __init__(self, optimizer, warmup_steps, total_steps, last_epoch=-1):
+        if not 0 <= warmup_steps < total_steps:
+            raise ValueError(f"need 0 <= warmup_steps < total_steps, got {warmup_steps}, "
+                             f"{total_steps}")
         self.warmup_steps, self.total_steps = warmup_steps, total_steps
         super().__init__(optimizer, last_epoch)
 

@@ -96,7 +96,7 @@ def test_a_renamed_argument_is_named_both_ways_in_the_failure() -> None:
         invalid_arguments(target(LaxRamp, "LinearLR", RAMP_MAP), linear_case())
     assert "start_factor (the target's start)=0.0" in caught.value.message
     assert "accepted it at construction" in caught.value.message
-    assert "LaxRamp(opt, start=0.0, end=1.0, iters=4)" in caught.value.script
+    assert "LaxRamp(opt, start=0.0, end=1.0, iters=4, **extra)" in caught.value.script
 
 
 def test_an_argument_the_map_drops_is_not_given() -> None:

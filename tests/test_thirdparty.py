@@ -26,6 +26,8 @@ MODULE = textwrap.dedent('''
     def linear_warmup(optimizer, num_warmup_steps, num_training_steps, last_epoch=-1):
         """A factory returning LambdaLR, as transformers' are."""
         W, T = num_warmup_steps, num_training_steps
+        if W < 0 or T <= W:
+            raise ValueError(f"need 0 <= num_warmup_steps < num_training_steps, got {W}, {T}")
 
         def factor(s):
             if s < W:

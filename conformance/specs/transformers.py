@@ -36,9 +36,10 @@ def _total_horizon(a: Args) -> int:
 
 
 def _min_lr_args(groups: int) -> st.SearchStrategy[Args]:
-    # Exactly one of min_lr (an lr, below the drawn group lrs' 1e-4) and min_lr_rate.
+    # Exactly one of min_lr (an lr, below the drawn group lrs' 1e-4) and min_lr_rate; a floor
+    # above 0 first, where a floor taken relative to another lr than the group's shows.
     floor = st.one_of(
-        st.fixed_dictionaries({"min_lr": st.one_of(st.just(0.0), st.floats(0.0, 1e-4))}),
+        st.fixed_dictionaries({"min_lr": st.one_of(st.floats(1e-6, 1e-4), st.just(0.0))}),
         st.fixed_dictionaries({"min_lr_rate": st.one_of(st.sampled_from([0.0, 0.1]),
                                                         st.floats(0.0, 1.0))}))
     return st.tuples(_with_total(num_cycles=_cycles())(groups), floor).map(
