@@ -7,12 +7,12 @@ zoo.oracle:StepLROffByOne --spec StepLR`.
 
 Every broken member is a class with `SPEC` (the spec to bind with --spec), `FAMILY` (the check
 family expected to catch it: oracle, recurrence, chain, warnings, state_dict, resume, groups,
-api, cost, versions) and a one-line docstring naming the defect.
+api, cost, versions, construct) and a one-line docstring naming the defect.
 Members of `zoo.correct` have `SPEC` and no `FAMILY`: they must pass every applicable check.
 """
 
 MODULES = ("oracle", "recurrence", "chain", "warns", "state", "resume", "groups", "api",
            "seeds", "cost", "versions", "thirdparty", "protocols", "eco_timm", "eco_nemo",
            "eco_deepspeed", "eco_ignite", "eco_mmengine", "eco_speechbrain", "invalid",
-           "eco_findings")
+           "eco_findings", "contracts")
 CORRECT = "correct"

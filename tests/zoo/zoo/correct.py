@@ -174,7 +174,8 @@ class ExponentialDecay(LRScheduler):
 
     def get_lr(self) -> list[float]:  # type: ignore[override]
         lrs = [float(g["lr"]) for g in self.optimizer.param_groups]
-        if self.last_epoch == 0:
+        # The constructor's step leaves the lr: on resume too (torch 2.8+ says which it is).
+        if getattr(self, "_is_initial", self.last_epoch == 0):
             return lrs
         return [lr * self.gamma for lr in lrs]
 
