@@ -53,6 +53,7 @@ SPEC_REASONS = {
     "atomic": "the spec builds on other schedulers",
     "per_group_args": "the spec has no per-group arguments",
     "invalid": "the spec declares no invalid arguments",
+    "callable_args": "the spec takes no function-valued argument",
 }
 
 

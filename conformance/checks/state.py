@@ -556,7 +556,7 @@ def _function_params(spec: Spec, target: Target) -> list[str]:
 FUNCTIONS_PASSED: set[tuple[str, str, str]] = set()
 
 
-@check("state_dict.functions", "state_dict", "spec")
+@check("state_dict.functions", "state_dict", "spec", "callable_args")
 def functions(target: Target, case: Case) -> None:
     """A function-valued argument (lr_lambda, scale_fn) is saved as torch documents: a plain
     function, lambda or bound method not at all, a callable object as a copy of its __dict__,

@@ -175,6 +175,8 @@ class Spec:
             names.add("epoch_arg")
         if any(p.per_group for p in s.schema):
             names.add("per_group_args")
+        if any(p.kind == "callable" for p in s.schema):
+            names.add("callable_args")
         if not s.composite:
             names.add("atomic")
         if self.invalid:
