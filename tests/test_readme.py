@@ -76,3 +76,13 @@ def test_a_package_ships_its_spec_through_an_entry_point(project: Path) -> None:
                           text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert f"WarmupCosineTail ({name}.WarmupCosineTail)" in done.stdout
+
+
+def test_the_readme_lists_every_check_with_its_contract() -> None:
+    import conformance.checks  # noqa: F401  (registers the catalogue)
+    from conformance.catalogue import CHECKS
+
+    text = README.read_text(encoding="utf-8")
+    table = text.split("<!-- checks -->", 1)[1].split("<!-- /checks -->", 1)[0]
+    listed = re.findall(r"^\| `([a-z_]+\.[a-z_]+)` \| (.*) \|$", table, re.M)
+    assert listed == [(c.id, c.contract.replace("|", "/")) for c in CHECKS.values()]
