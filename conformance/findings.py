@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -86,8 +87,10 @@ class Finding:
         self.reproducer = getattr(exc, "script", "")
         case = getattr(exc, "conformance_case", None)
         if not self.reproducer and case is not None:
-            # The target's own exception: the shrunk case built and stepped as the check did.
-            self.reproducer = script(target, case, stepping(target, case, case.steps))
+            # The target's own exception: the shrunk case built and stepped as the check did,
+            # then the check's own call that met it, where that was a call of the target's.
+            self.reproducer = script(target, case, [*stepping(target, case, case.steps),
+                                                    *_last_call(exc)])
         if getattr(exc, "ulps", None) is not None:
             self.worst_ulps = exc.ulps  # type: ignore[attr-defined]
         self.series = getattr(exc, "series", None)
@@ -111,6 +114,19 @@ class Finding:
             if other.get("reproducer"):
                 parts.append("Reproducer (paste into python):\n" + other["reproducer"])
         return "\n\n".join(parts)
+
+
+def _last_call(exc: BaseException) -> list[str]:
+    """The check's line where the target's exception left the target, when it calls the
+    target (`run.sched.get_last_lr()`), as a reproducer's line (`sched.get_last_lr()`)."""
+    import traceback
+
+    checks = ("conformance/checks/", "conformance/versions/checks.py")
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if any(c in f.filename.replace("\\", "/") for c in checks)]
+    line = (frames[-1].line or "").strip() if frames else ""
+    match = re.search(r"\bsched\.(\w+)\(\)", line)  # a call with no argument: replayable
+    return [f"print(sched.{match[1]}())"] if match else []
 
 
 def _leaves(exc: BaseException) -> list[BaseException]:

@@ -86,6 +86,13 @@ def arguments(target: Target, case: Case) -> dict[str, Any]:
     return target.kwargs(case.args, case.lrs)
 
 
+def _remember(exc: BaseException, case: Case) -> None:
+    """The case a target's own exception came from (the run's, which a check may have
+    changed from the drawn one), for its reproducer."""
+    if not isinstance(exc, Mismatch) and not hasattr(exc, "conformance_case"):
+        exc.conformance_case = case  # type: ignore[attr-defined]
+
+
 class Run:
     """A target built on the case's optimizer and driven through its protocol's driver: the
     one way checks build, step, read, save and restore a target."""
@@ -106,8 +113,12 @@ class Run:
         except TypeError as exc:
             refused = _refused(target, case, self.driver, kwargs)
             if refused is None:
+                _remember(exc, case)
                 raise
             raise refused from exc
+        except Exception as exc:
+            _remember(exc, case)
+            raise
         if not _drivable(self.driver, self.sched):
             raise Mismatch(f"the target returned {type(self.sched).__name__} "
                            f"{self.sched!r:.80}, which {self.driver.title} cannot step",
@@ -125,6 +136,7 @@ class Run:
         except (TypeError, AttributeError) as exc:
             frames = traceback.extract_tb(exc.__traceback__)
             if not frames or not frames[-1].filename.startswith(_DRIVERS):
+                _remember(exc, self.case)
                 raise
             raise Mismatch(
                 f"the target does not follow {self.driver.title}: {what} raised "
@@ -133,9 +145,12 @@ class Run:
                 step=self.n, actual=f"{type(exc).__name__}: {exc}",
                 script=script(self.target, self.case, stepping(self.target, self.case,
                                                                max(self.n, 1)))) from None
+        except Exception as exc:
+            _remember(exc, self.case)
+            raise
 
     def step(self) -> None:
-        """The protocol's next step."""
+        """The protocol's next step (a target's exception remembers this run's case)."""
         self.n += 1
         self._call(self.driver.step, f"step {self.n}", self.sched, self.opt, self.n,
                    self.case.metric(self.n))

@@ -63,9 +63,15 @@ def last_lr(target: Target, case: Case) -> None:
             earlier.append((t, got, list(got)))
     for t, live, kept in earlier:
         if live != kept:
-            raise _fail(target, case, t, "a list returned by get_last_lr() was changed by later "
-                        f"steps ({kept!r} became {live!r}): it aliases live state", LAST_LR,
-                        expected=kept, actual=live)
+            raise Mismatch(
+                f"step {t}: a list returned by get_last_lr() was changed by later steps "
+                f"({kept!r} became {live!r}): it aliases live state", step=t, expected=kept,
+                actual=live, script=script(target, case, [
+                    *stepping(target, case, t), "got = sched.get_last_lr()",
+                    "print('at step', " + str(t) + ", list(got))",
+                    f"for i in range({t}, {case.steps}):",
+                    *(f"    {line}" for line in step_lines(target, case)),
+                    "print('after later steps, the same list:', got)"]))
 
 
 @check("api.last_epoch", "last_epoch", "no_metrics")

@@ -25,8 +25,10 @@ FACTOR, SLACK = 2, 60
 SHORTEST = 100
 
 
-def lines(call: Any) -> int:
-    """Python lines and calls executed by `call()` (the tracer sees every frame it enters)."""
+def lines(call: Any, skip: str = "conformance.") -> int:
+    """Python lines and calls executed by `call()` (the tracer sees every frame it enters),
+    but the suite's own (modules named `skip...`): what the target and torch execute, which
+    a reproducer counts the same way."""
     count = 0
 
     def local(frame: Any, event: str, arg: Any) -> Any:
@@ -36,6 +38,8 @@ def lines(call: Any) -> int:
 
     def enter(frame: Any, event: str, arg: Any) -> Any:
         nonlocal count
+        if frame.f_globals.get("__name__", "").startswith(skip):
+            return None
         count += 1
         return local
 
@@ -106,32 +110,35 @@ def step_cost(target: Target, case: Case) -> None:
 
 
 def _reproducer(target: Target, case: Case, late: int, optimizer: bool = False) -> str:
-    # Runs longer than the case repeat its metrics.
+    """Counts as the check does: the target's and torch's lines, not this script's; with
+    `optimizer`, optimizer.step() runs at the measured steps, as in the check."""
     step = [line.replace("metrics[i]", "(metrics[i % len(metrics)] if metrics else 1.0)")
-            for line in step_lines(target, case)]
+            for line in step_lines(target, case)]  # runs longer than the case repeat them
+    measured = (EARLY, late)
+    what = "optimizer.step() and step()" if optimizer else "step()"
     return script(target, case, [
+        "import sys",
         "def one_step(i):",
         *(f"    {line}" for line in step),
-        "import sys",
-        "",
         "def lines(call):",
         "    n = [0]",
         "    def local(frame, event, arg):",
         "        n[0] += event == 'line'",
         "        return local",
         "    def enter(frame, event, arg):",
+        "        if frame.f_globals.get('__name__') == '__main__':",
+        "            return None",
         "        n[0] += 1",
         "        return local",
         "    sys.settrace(enter)",
         "    call()",
         "    sys.settrace(None)",
         "    return n[0]",
-        "",
         "opt.step()",
         f"for i in range({late}):",
-        "    cost = lines(lambda: (opt.step(), one_step(i)))" if optimizer
-        else "    cost = lines(lambda: one_step(i))",
-        f"    if i + 1 in ({EARLY}, {late}):",
-        f"        print('step', i + 1, {'optimizer.step() and ' if optimizer else ''!r} "
-        "'step() executed', cost, 'Python lines and calls')",
+        *([f"    cost = lines(opt.step) if i + 1 in {measured} else 0"]
+          if optimizer else ["    cost = 0"]),
+        "    cost += lines(lambda: one_step(i))",
+        f"    if i + 1 in {measured}:",
+        f"        print('step', i + 1, {what!r}, 'executed', cost, 'Python lines and calls')",
     ])

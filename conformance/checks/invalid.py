@@ -141,5 +141,6 @@ def _refuses(target: Target, bad: Case, named: str, why: str, steps: int) -> Non
                    actual="accepted",
                    script=script(target, bad, [
                        "# expected: the build() above raises ValueError or TypeError",
+                       "print('accepted: built without ValueError or TypeError')",
                        *stepping(target, bad, step),
                        "print([g['lr'] for g in opt.param_groups])"]))

@@ -40,10 +40,16 @@ def missing_initial_lr(target: Target, case: Case) -> None:
     except Exception as exc:
         raise Mismatch(f"last_epoch={k} without initial_lr raised {type(exc).__name__}: {exc}, "
                        "expected KeyError", actual=type(exc).__name__, expected="KeyError",
-                       script=script(target, case, [f"build(last_epoch={k})"])) from None
+                       script=script(target, case, _built(k))) from None
     raise Mismatch(f"last_epoch={k} without initial_lr in the param groups did not raise "
                    "KeyError", expected="KeyError", actual="no error",
-                   script=script(target, case, [f"build(last_epoch={k})  # no KeyError"]))
+                   script=script(target, case, _built(k)))
+
+
+def _built(k: int) -> list[str]:
+    """Script lines that build with last_epoch=k on fresh groups and print what happened."""
+    return ["try:", f"    build(last_epoch={k})", "    print('no error')",
+            "except Exception as exc:", "    print(type(exc).__name__, exc)"]
 
 
 def torch_resumes(cls: type, n: int, case: Case, built: Any = None) -> bool:

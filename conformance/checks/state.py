@@ -124,6 +124,13 @@ def _continues(target: Target, case: Case, transport: Callable[[Any], Any], how:
         raise
 
 
+def show_path(target: Target, found: str, state: str = "sd") -> list[str]:
+    """Script lines that print what the saved state holds at `found` ("state_dict[...] (Type)",
+    as _find names it)."""
+    expr = found.rsplit(" (", 1)[0].replace("state_dict", state, 1)
+    return [f"{state} = {_save_text(target)}", f"print({found!r}, 'is a', type({expr}).__name__)"]
+
+
 def _save_text(target: Target) -> str:
     return target.driver.save_text() if target.driver else "sched.state_dict()"
 
@@ -143,7 +150,7 @@ def no_optimizer(target: Target, case: Case) -> None:
         raise Mismatch(f"the saved state holds {found}: it cannot be loaded with "
                        "weights_only=True and pins the optimizer", actual=found,
                        script=script(target, case, [*stepping(target, case, half),
-                                                    f"print({_save_text(target)})"]))
+                                                    *show_path(target, found)]))
 
 
 # -- size ------------------------------------------------------------------------------------
@@ -193,6 +200,9 @@ def snapshot(target: Target, case: Case) -> None:
                 early = weight(run.save())
         late = weight(run.save())
         unchanged = pickle.dumps(taken) == frozen
+    # Runs longer than the case repeat its metrics.
+    lines = [line.replace("metrics[i]", "(metrics[i % len(metrics)] if metrics else 1.0)")
+             for line in step_lines(target, case)]
     if not unchanged:
         changed = sorted(k for k in taken if pickle.dumps(taken[k]) !=
                          pickle.dumps(pickle.loads(frozen)[k])) if isinstance(taken, dict) else []
@@ -200,21 +210,24 @@ def snapshot(target: Target, case: Case) -> None:
                        f"key(s) {changed or '?'} alias the scheduler's live state",
                        step=half, actual=changed,
                        script=script(target, case, [
+                           "import pickle",
                            *stepping(target, case, half), f"sd = {_save_text(target)}",
-                           "before = repr(sd)", *step_lines(target, case, str(half + 1)),
-                           "print('unchanged by a later step:', before == repr(sd))"]))
+                           "before = {k: pickle.dumps(v) for k, v in sd.items()}",
+                           f"for i in range({half}, {steps}):",
+                           *(f"    {line}" for line in lines),
+                           "print('changed by later steps:', "
+                           "sorted(k for k in sd if pickle.dumps(sd[k]) != before[k]))"]))
     if late > early + SLACK:
-        lines = [line.replace("metrics[i]", "(metrics[i % len(metrics)] if metrics else 1.0)")
-                 for line in step_lines(target, case)]
         raise Mismatch(f"the state_dict holds {late} items after {steps} steps, {early} after "
                        f"{early_at}: it grows with the step count (a history kept in the state)",
                        step=steps, expected=early, actual=late,
                        script=script(target, case, [
-                           "import pickle", "opt.step()", f"for i in range({steps}):",
+                           "from conformance.checks.state import weight",
+                           "opt.step()", f"for i in range({steps}):",
                            *(f"    {line}" for line in lines),
                            f"    if i + 1 in ({early_at}, {steps}):",
-                           f"        print('step', i + 1, 'state_dict bytes:', "
-                           f"len(pickle.dumps({_save_text(target)})))"]))
+                           f"        print('step', i + 1, 'state_dict items:', "
+                           f"weight({_save_text(target)}))"]))
 
 
 @check("state_dict.roundtrip", "state_dict")
@@ -588,7 +601,7 @@ def _functions(target: Target, case: Case) -> None:
                                "no function (it cannot be loaded with weights_only=True, and "
                                "a lambda cannot be pickled)", actual=found,
                                script=script(target, case, [
-                                   *body, f"print({_save_text(target)})"]))
+                                   *body, *show_path(target, found)]))
             if isinstance(fn, Decay):
                 _restores(target, case, given, name, state, body)
 

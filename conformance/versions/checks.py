@@ -126,7 +126,8 @@ def step_tracking(target: Target, case: Case) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         opt = Run(target, case).opt
-    body = [f"print(hasattr(opt.step, {marker!r}))"]
+    body = [f"print(hasattr(opt.step, {marker!r}), sorted(vars(opt.step)) if hasattr("
+            "opt.step, '__dict__') else None)"]
     if not hasattr(opt.step, marker):
         raise _entry_fail(entry, f"after construction optimizer.step lacks {marker}: the target "
                           "replaced or re-wrapped it, so torch's step-order check sees an "
@@ -141,6 +142,12 @@ def step_tracking(target: Target, case: Case) -> None:
         raise _entry_fail(entry, f"optimizer.step() ran but {where} does not record it",
                           target, case,
                           ["opt.step()", f"print(getattr(opt, {where[10:]!r}, None))"])
+
+
+def _show_path(target: Target, found: str) -> list[str]:
+    from conformance.checks.state import show_path
+
+    return show_path(target, found)
 
 
 @check("versions.plateau", "metrics", "torch_class")
@@ -308,7 +315,14 @@ def tensor_lr(target: Target, case: Case) -> None:
                                    f"print(opt.param_groups[{g}]['lr'] is tensors[{g}])"],
                                   step=t, group=g)
             if copies:
-                last = list(sched.get_last_lr())
+                try:
+                    last = list(sched.get_last_lr())
+                except Exception as exc:
+                    raise _entry_fail(probes.last_lr_copies, f"step {t}: get_last_lr() raised "
+                                      f"{type(exc).__name__}: {exc}", target, case,
+                                      [*setup[1:], *stepping(target, case, t),
+                                       "print(sched.get_last_lr())"], step=t,
+                                      actual=type(exc).__name__) from None
                 shared = [i for i, v in enumerate(last) if any(v is x for x in live)]
                 if shared:
                     raise _entry_fail(probes.last_lr_copies, f"step {t}: get_last_lr()"
@@ -419,4 +433,4 @@ def cyclic(target: Target, case: Case) -> None:
         if found:
             raise _entry_fail(entry, f"state_dict() holds {found}; torch's saves plain data "
                               "(weights_only loading refuses functions)", target, case,
-                              ["print(sched.state_dict())"], actual=found)
+                              _show_path(target, found), actual=found)
