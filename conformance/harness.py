@@ -342,15 +342,17 @@ def script(target: Target, case: Case, body: Sequence[str]) -> str:
         "opt, sched = build()",
     ]
     if case.metrics is not None:
-        lines.append(f"metrics = {case.metrics!r}")
+        # As Case.metric: no metrics means 1.0, and longer runs repeat them.
+        lines.append(f"metrics = {case.metrics or [1.0]!r}")
     lines += list(body)
     return replable(lines)
 
 
 def step_lines(target: Target, case: Case, n: str = "i + 1") -> list[str]:
-    """The protocol's step `n` as script lines (metrics[n - 1] where it takes a metric)."""
+    """The protocol's step `n` as script lines (Case.metric(n) where it takes a metric)."""
     driver = target.driver or drivers.Torch(target.obj)
-    metric = "metrics[i]" if n == "i + 1" else f"metrics[{n} - 1]"
+    metric = ("metrics[i % len(metrics)]" if n == "i + 1"
+              else f"metrics[({n} - 1) % len(metrics)]")
     return driver.step_lines(n, metric, arguments(target, case))
 
 

@@ -15,6 +15,9 @@ from conformance.targets import Target
 
 __all__ = ["Outcome", "Recorder", "Row", "clip"]
 
+#: A stale entry's reason when its check does not apply to its target.
+INAPPLICABLE = "the check does not apply to this target"
+
 class Outcome(str, Enum):
     """How one check ended on one target."""
 
@@ -124,7 +127,12 @@ class Recorder:
                 lacking = missing(check, target)
                 if lacking:
                     why = "; ".join(reason(f, target) for f in lacking)
-                    rows.append(Row(check.id, check.contract, Outcome.SKIPPED, reason=why))
+                    # An entry naming this target for a check that cannot run on it records
+                    # nothing: as stale as one that passes.
+                    named = {(target.label, check.id), (target.path, check.id)} & self.xfails.keys()
+                    rows.append(Row(check.id, check.contract,
+                                    Outcome.STALE if named else Outcome.SKIPPED,
+                                    reason=f"{INAPPLICABLE} ({why})" if named else why))
                 elif not target.selects(check):
                     rows.append(Row(check.id, check.contract, Outcome.NOT_RUN,
                                     reason="not selected (\"checks\" of the target)"))
@@ -158,7 +166,8 @@ class Recorder:
                     lines.append(f"  FAILED {row.check}{where}: {row.reason.splitlines()[0]}"
                                  + (f" [{row.derived}]" if row.derived else ""))
                 elif row.outcome is Outcome.STALE:
-                    lines.append(f"  STALE xfail {row.check}: it passes now; remove the entry")
+                    why = row.reason if row.reason.startswith(INAPPLICABLE) else "it passes now"
+                    lines.append(f"  STALE xfail {row.check}: {why}; remove the entry")
         return lines
 
     def as_json(self, hyp: Any) -> dict[str, Any]:

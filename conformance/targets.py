@@ -104,6 +104,11 @@ def _import(module: str, option: str = "--scheduler") -> Any:
     try:
         imported = importlib.import_module(module)
     except ModuleNotFoundError as exc:
+        parent, _, leaf = module.rpartition(".")
+        if parent and hasattr(_quiet_import(parent), leaf):
+            raise UsageFault(
+                f"{option}: {module!r} is not a module; {leaf} is an attribute of {parent}: "
+                f"write {parent}:{leaf}") from None
         raise UsageFault(
             f"{option}: cannot import module {module!r} ({exc}); check the spelling, install "
             f"the package that provides it, or run pytest from the directory that has it "
@@ -116,6 +121,14 @@ def _import(module: str, option: str = "--scheduler") -> Any:
         ) from None
     _drop_placeholders()
     return imported
+
+
+def _quiet_import(module: str) -> Any:
+    """The module, or None where it does not import."""
+    try:
+        return importlib.import_module(module)
+    except Exception:
+        return None
 
 
 def _drop_placeholders() -> None:
@@ -330,7 +343,11 @@ def _claims(target: Target, req: Request) -> frozenset[str]:
         if issubclass(kind, LRScheduler):
             out.add("lr_scheduler")
             base = next(b for b in kind.__mro__ if b.__module__.startswith("torch."))
-            if base.step is LRScheduler.step:
+            # A subclass of one of torch's schedulers inherits its step() contract even where
+            # it overrides step(); a class built on the abstract base that writes its own
+            # step() has not inherited it.
+            abstract = base.__name__ in ("LRScheduler", "_LRScheduler")
+            if base.step is LRScheduler.step and (not abstract or kind.step is LRScheduler.step):
                 out.add("torch_warnings")
             if len(drivers._step_params(kind)) >= 1 + driver.metric:
                 out.add("jump")

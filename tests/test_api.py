@@ -52,6 +52,17 @@ def test_a_path_string_and_fixed_kwargs(tmp_path: Path) -> None:
     assert json.loads(written[0].read_text())["targets"][0]["spec"] == "CosineAnnealingLR"
 
 
+@pytest.mark.parametrize("path", ["torch.optim.lr_scheduler:MultiStepLR",
+                                  "mmengine.optim.scheduler:MultiStepLR"])
+def test_fixed_empty_milestones_run(path: str) -> None:
+    # No milestone: the horizon has no last milestone to read (once an INTERNALERROR).
+    if path.startswith("mmengine"):
+        pytest.importorskip("mmengine")
+    results = check_scheduler(path, kwargs={"milestones": []}, checks=["oracle.agreement"],
+                              profile="dev")
+    assert results.ok, str(results)
+
+
 class RenamedCosine(CosineAnnealingLR):
     """CosineAnnealingLR under other argument names, as third-party look-alikes have."""
 

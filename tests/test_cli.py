@@ -21,6 +21,7 @@ def one_error_line(stderr: str) -> str:
 @pytest.mark.parametrize(("args", "needle"), [
     (["--scheduler", "no.such:Thing"], "cannot import module 'no.such'"),
     (["--scheduler", "torch.optim.lr_scheduler:Nope"], "has no attribute 'Nope'"),
+    (["--scheduler", "torch.optim.lr_scheduler.StepLR"], "write torch.optim.lr_scheduler:StepLR"),
     (["--scheduler", "torch.optim.lr_scheduler:EPOCH_DEPRECATION_WARNING"],
      "not a scheduler class or a factory"),
     (["--scheduler", CLASS, "--spec", "NoSuchSpec"], "unknown spec"),
@@ -104,11 +105,15 @@ def test_xfails_mark_known_failures_and_report_stale_entries(suite: Runner,
                                                              tmp_path: Path) -> None:
     listed = tmp_path / "xfails.txt"
     # StepLR passes oracle.agreement, so listing it is a stale entry: reported, not a failure.
-    listed.write_text("# known\n[StepLR] oracle.agreement  # pretend\n")
+    # oracle.momentum does not apply to StepLR: an entry for it records nothing, stale too.
+    listed.write_text("# known\n[StepLR] oracle.agreement  # pretend\n"
+                      "[StepLR] oracle.momentum  # pretend\n")
     done = suite("--scheduler", CLASS, "--conformance-xfails", str(listed), "-q",
                  "--hypothesis-profile", "dev", "-k", "oracle.agreement",
                  "--conformance-report", str(tmp_path / "r.json"))
     assert done.returncode == 0, done.stdout[-2000:]
     assert "STALE xfail oracle.agreement" in done.stdout
     rows = report(tmp_path / "r.json")["targets"][0]["checks"]
-    assert {c["check"]: c["outcome"] for c in rows}["oracle.agreement"] == "stale-xfail"
+    assert "STALE xfail oracle.momentum: the check does not apply to this target" in done.stdout
+    outcomes = {c["check"]: c["outcome"] for c in rows}
+    assert outcomes["oracle.agreement"] == outcomes["oracle.momentum"] == "stale-xfail"

@@ -99,6 +99,26 @@ def test_a_renamed_argument_is_named_both_ways_in_the_failure() -> None:
     assert "LaxRamp(opt, start=0.0, end=1.0, iters=4, **extra)" in caught.value.script
 
 
+class LaxerRamp(Ramp):
+    """Ramp taking any start and any end (clamped into range): no refusal at all."""
+
+    def __init__(self, optimizer: Optimizer, start: float = 1 / 3, end: float = 1.0,
+                 iters: int = 5, last_epoch: int = -1) -> None:
+        super().__init__(optimizer, min(max(start, 1e-8), 1.0), min(max(end, 0.0), 1.0),
+                         iters, last_epoch)
+
+
+def test_one_failure_names_every_value_let_through() -> None:
+    with pytest.raises(Mismatch) as caught:
+        invalid_arguments(target(LaxerRamp, "LinearLR", RAMP_MAP), linear_case())
+    first, _, rest = caught.value.message.partition("; also not refused: ")
+    assert "start_factor (the target's start)=0.0" in first
+    assert rest.split("; ") == ["start_factor (the target's start)=1.5",
+                                "end_factor (the target's end)=1.5",
+                                "end_factor (the target's end)=-0.1"]
+    assert str(caught.value) == caught.value.message
+
+
 def test_an_argument_the_map_drops_is_not_given() -> None:
     # NoStart cannot be given start_factor: its overrides are skipped; end_factor's are not.
     invalid_arguments(target(NoStart, "LinearLR", {"start_factor": None}),

@@ -1,7 +1,8 @@
 """The checks bite (issue 5): every broken zoo member fails a check of its expected family, every
 correct implementation passes, and every check in the catalogue fails some broken member.
 
-One pytest subprocess runs the whole zoo (tests/zoo/runner.py, profile ci, 2 workers): slow.
+One pytest subprocess runs the whole zoo (tests/zoo/runner.py: profile zoo, the ci profile's
+50 derandomized examples without shrinking; 2 workers): the slowest test.
 """
 
 from __future__ import annotations

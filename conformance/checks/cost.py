@@ -112,8 +112,7 @@ def step_cost(target: Target, case: Case) -> None:
 def _reproducer(target: Target, case: Case, late: int, optimizer: bool = False) -> str:
     """Counts as the check does: the target's and torch's lines, not this script's; with
     `optimizer`, optimizer.step() runs at the measured steps, as in the check."""
-    step = [line.replace("metrics[i]", "(metrics[i % len(metrics)] if metrics else 1.0)")
-            for line in step_lines(target, case)]  # runs longer than the case repeat them
+    step = step_lines(target, case)
     measured = (EARLY, late)
     what = "optimizer.step() and step()" if optimizer else "step()"
     return script(target, case, [

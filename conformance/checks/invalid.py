@@ -99,6 +99,8 @@ def invalid_arguments(target: Target, case: Case) -> None:
             # A valid case the target cannot build is the formula checks' failure (they report
             # it); a refusal below must be the override's, so this example shows nothing.
             return
+        # Every refused value is tried, so one report names all the target lets through.
+        missed: list[Mismatch] = []
         for override in spec.invalid:
             values = overridden(override, case.args, case.lrs)
             if ungiven(target, values):
@@ -111,8 +113,18 @@ def invalid_arguments(target: Target, case: Case) -> None:
                 target.kwargs(args, case.lrs)
             except UNTRANSLATABLE:
                 continue  # the target's map cannot take the value
-            _refuses(target, Case(case.lrs, args, case.steps, case.metrics, case.optim),
-                     describe(target, override, values), why, spec.steps(case.args))
+            try:
+                _refuses(target, Case(case.lrs, args, case.steps, case.metrics, case.optim),
+                         describe(target, override, values), why, spec.steps(case.args))
+            except Mismatch as err:
+                missed.append(err)
+    if missed:
+        first = missed[0]
+        if len(missed) > 1:
+            first.message += "; also not refused: " + "; ".join(
+                m.message.split(": the reference refuses", 1)[0] for m in missed[1:])
+            first.args = (first.message,)
+        raise first
 
 
 def _refuses(target: Target, bad: Case, named: str, why: str, steps: int) -> None:

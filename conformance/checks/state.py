@@ -200,9 +200,7 @@ def snapshot(target: Target, case: Case) -> None:
                 early = weight(run.save())
         late = weight(run.save())
         unchanged = pickle.dumps(taken) == frozen
-    # Runs longer than the case repeat its metrics.
-    lines = [line.replace("metrics[i]", "(metrics[i % len(metrics)] if metrics else 1.0)")
-             for line in step_lines(target, case)]
+    lines = step_lines(target, case)
     if not unchanged:
         changed = sorted(k for k in taken if pickle.dumps(taken[k]) !=
                          pickle.dumps(pickle.loads(frozen)[k])) if isinstance(taken, dict) else []
@@ -364,22 +362,31 @@ def _loaded_lines(target: Target, case: Case, other: Case, half: int, loads: int
     ]
 
 
-def same_value(a: Any, b: Any) -> bool:
-    """Deep equality that reads tensors by value and dict keys in any order."""
+def same_value(a: Any, b: Any, seen: set[tuple[int, int]] | None = None) -> bool:
+    """Deep equality that reads tensors by value, dict keys in any order, and objects by
+    their attributes (a deep copy of an object is the same value)."""
     import torch
 
+    seen = set() if seen is None else seen
+    if (id(a), id(b)) in seen:
+        return True  # a cycle: compared where it started
+    seen.add((id(a), id(b)))
     if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
         return (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
                 and a.shape == b.shape and bool(torch.equal(a, b)))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(same_value(a[k], b[k], seen) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return (type(a) is type(b) and len(a) == len(b)
-                and all(same_value(x, y) for x, y in zip(a, b, strict=True)))
+                and all(same_value(x, y, seen) for x, y in zip(a, b, strict=True)))
     try:
-        return bool(a == b) or (a != a and b != b)  # NaN saved is NaN kept
+        if bool(a == b) or (a != a and b != b):  # NaN saved is NaN kept
+            return True
     except Exception:
-        return a is b
+        pass
+    if type(a) is type(b) and hasattr(a, "__dict__") and not isinstance(a, type):
+        return same_value(vars(a), vars(b), seen)
+    return a is b
 
 
 def _changed_keys(now: Any, before: Any) -> list[str]:

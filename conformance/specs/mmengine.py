@@ -175,7 +175,7 @@ def _add(name: str, args: ArgsFor, horizon: Any, **kw: Any) -> None:
 _add("StepLR", _windowed(1, step_size=period(), gamma=gamma()),
      lambda a: _through(a, 3 * a["step_size"] + 2))
 _add("MultiStepLR", _windowed(1, milestones=milestones(), gamma=gamma()),
-     lambda a: _through(a, max(a["milestones"]) + 5))
+     lambda a: _through(a, max(a["milestones"], default=0) + 5))
 _add("ExponentialLR", _windowed(1, gamma=gamma()), lambda a: _through(a, 150))
 _add("ConstantLR", _windowed(2, factor=st.floats(0.01, 1.0)), lambda a: _through(a, 60))
 _add("LinearLR", _windowed(2, start_factor=st.floats(0.01, 1.0),

@@ -77,7 +77,7 @@ def _step_horizon(a: Args) -> int:
 
 def _multistep_horizon(a: Args) -> int:
     shift = a["warmup_t"] if a["warmup_prefix"] else 0
-    return max(a["warmup_t"], shift + max(a["decay_t"])) + 5
+    return max(a["warmup_t"], shift + max(a["decay_t"], default=0)) + 5
 
 
 def _decay_rate() -> st.SearchStrategy[float]:

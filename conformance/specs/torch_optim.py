@@ -204,7 +204,7 @@ _add("MultiplicativeLR", lambda_args(True), 120, epoch_arg=False)
 _add("StepLR", fixed(step_size=period(), gamma=gamma()), lambda a: 3 * a["step_size"] + 2,
      epoch_arg=True)
 _add("MultiStepLR", fixed(milestones=milestones(), gamma=gamma()),
-     lambda a: max(a["milestones"]) + 5, epoch_arg=True)
+     lambda a: max(a["milestones"], default=0) + 5, epoch_arg=True)
 _add("ConstantLR", fixed(factor=st.floats(0.01, 1.0), total_iters=total_iters()),
      lambda a: a["total_iters"] + 5, epoch_arg=True)
 _add("LinearLR", fixed(start_factor=st.floats(0.01, 1.0), end_factor=st.floats(0.0, 1.0),

@@ -6,7 +6,7 @@ id's prefix). The score is killed / broken members. Members whose family has no 
 catalogue yet (e.g. `cost`) are *pending*: listed, not scored; they count as soon as a check of
 that family exists. Correct implementations (zoo.correct) must pass every applicable check.
 
-    python tests/zoo/runner.py              # full zoo, profile ci, 2 workers; exit 1 unless
+    python tests/zoo/runner.py              # full zoo, profile zoo, 2 workers; exit 1 unless
                                             # score 100%, no correct one flagged, every check kills
     python tests/zoo/runner.py --only Linear --report-out /tmp/zoo.json
 
@@ -106,7 +106,7 @@ def members() -> list[Member]:
     return out
 
 
-def run_suite(chosen: Sequence[Member], *, workers: int = 2, profile: str = "ci",
+def run_suite(chosen: Sequence[Member], *, workers: int = 2, profile: str = "zoo",
               report_out: Path | None = None, log: Path | None = None,
               extra: Sequence[str] = ()) -> tuple[dict[str, Any], float]:
     """One pytest subprocess over all `chosen` (--scheduler/--spec pairs); (report, seconds)."""
@@ -114,7 +114,8 @@ def run_suite(chosen: Sequence[Member], *, workers: int = 2, profile: str = "ci"
         out = report_out or Path(tmp) / "report.json"
         cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rN",
                "--durations=30",
-               "--hypothesis-profile", profile, "--conformance-report", str(out)]
+               "-p", "zooprofile", "--hypothesis-profile", profile,
+               "--conformance-report", str(out)]
         if workers > 0:
             cmd += ["-n", str(workers)]
         config = Path(tmp) / "zoo-config.json"
@@ -282,7 +283,8 @@ def render(result: Analysis) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--workers", type=int, default=2, help="xdist workers (0: none)")
-    parser.add_argument("--profile", default="ci", help="hypothesis profile (default ci)")
+    parser.add_argument("--profile", default="zoo",
+                        help="hypothesis profile (default zoo: ci's 50 examples, no shrinking)")
     parser.add_argument("--only", action="append", default=[], metavar="TEXT",
                         help="only members whose path contains TEXT (repeatable)")
     parser.add_argument("--report-out", type=Path, help="keep the suite's JSON report here")

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from torch.optim import Optimizer
 from torch.optim import lr_scheduler as L
 
-from zoo.eco_deepspeed import _Batched, _per_group
+from zoo.eco_deepspeed import _Batched, _per_group, _Warm
 from zoo.eco_nemo import _HoldPolicy
 from zoo.eco_speechbrain import _Saved, _set
 from zoo.eco_timm import _Cycles, _TimmLike
@@ -106,6 +106,44 @@ class SBTriStageDecaysOn(_Saved):
             lr = self.peak_lr
         else:
             lr = self.peak_lr * math.exp(-self.decay_factor * (num_updates - W - H))
+        _set(opt, lr)
+
+
+class SBTriStageZeroWarmup(_Saved):
+    """Computes the warmup's slope, (lr - init_lr) / warmup_steps, before checking its
+    arguments: warmup_steps=0 raises ZeroDivisionError at construction, a crash that names
+    no argument, instead of ValueError (speechbrain's TriStageLRSchedule and
+    CyclicCosineScheduler, GradualWarmupScheduler's total_epoch=0)."""
+
+    SPEC, FAMILY = "speechbrain.TriStageLRSchedule", "construct"
+    SAVED = ("peak_lr", "warmup_steps", "hold_steps", "decay_steps", "total_steps",
+             "init_lr_scale", "final_lr_scale", "init_lr", "warmup_rate")
+
+    def __init__(self, lr: float, warmup_steps: int, hold_steps: int, decay_steps: int,
+                 total_steps: int, init_lr_scale: float = 0.01,
+                 final_lr_scale: float = 0.05) -> None:
+        self.peak_lr, self.warmup_steps, self.hold_steps = lr, warmup_steps, hold_steps
+        self.decay_steps, self.total_steps = decay_steps, total_steps
+        self.init_lr_scale, self.final_lr_scale = init_lr_scale, final_lr_scale
+        self.init_lr = init_lr_scale * lr
+        # The defect: the slope is computed before the checks below could refuse W = 0.
+        self.warmup_rate = (lr - self.init_lr) / warmup_steps
+        if warmup_steps < 1 or decay_steps < 1 or hold_steps < 0:
+            raise ValueError(f"warmup_steps and decay_steps must be >= 1 and hold_steps >= 0, "
+                             f"got {warmup_steps}, {decay_steps}, {hold_steps}")
+        if not 0.0 <= init_lr_scale <= 1.0 or not 0.0 < final_lr_scale <= 1.0:
+            raise ValueError(f"init_lr_scale must be in [0, 1] and final_lr_scale in (0, 1], "
+                             f"got {init_lr_scale}, {final_lr_scale}")
+
+    def __call__(self, opt: Any, num_updates: int) -> None:
+        W, H, D = self.warmup_steps, self.hold_steps, self.decay_steps
+        if num_updates < W:
+            lr = self.init_lr + self.warmup_rate * num_updates
+        elif num_updates < W + H:
+            lr = self.peak_lr
+        else:
+            done = min(num_updates - W - H, D)
+            lr = self.peak_lr * self.final_lr_scale ** (done / D)
         _set(opt, lr)
 
 
@@ -204,6 +242,31 @@ class NeMoT5RatioTypeError(L.LRScheduler):
 
 
 # -- DeepSpeed -------------------------------------------------------------------------------
+
+
+class DSWarmupAtLeastTwo(_Warm):
+    """Warms up over max(2, warmup_num_steps) steps: a one-step warmup, which the
+    documentation allows ("number of steps to warm up"), silently takes two, so the first
+    batch after construction still trains at warmup_min_lr (DeepSpeed's WarmupLR,
+    WarmupDecayLR and WarmupCosineLR)."""
+
+    SPEC, FAMILY = "deepspeed.WarmupLR", "oracle"
+
+    def __init__(self, optimizer: Any, warmup_min_lr: Any = 0.0, warmup_max_lr: Any = None,
+                 warmup_num_steps: int = 1000, warmup_type: str = "log",
+                 last_batch_iteration: int = -1) -> None:
+        if warmup_num_steps < 1:
+            raise ValueError(f"warmup_num_steps must be a positive integer, got "
+                             f"{warmup_num_steps}")
+        if warmup_type not in ("log", "linear"):
+            raise ValueError(f"warmup_type must be 'log' or 'linear', got {warmup_type!r}")
+        # The defect: the log warmup divides by ln W, so W = 1 is taken for 2 instead of
+        # being the warmup that is complete after its one step.
+        super().__init__(optimizer, warmup_min_lr, warmup_max_lr, max(2, warmup_num_steps),
+                         warmup_type, last_batch_iteration)
+        if any(lo > hi for lo, hi in zip(self.min_lrs, self.max_lrs, strict=True)):
+            raise ValueError(f"warmup_min_lr {self.min_lrs} exceeds warmup_max_lr "
+                             f"{self.max_lrs}")
 
 
 class DSWarmupCosineRatioList(_Batched):
