@@ -1,4 +1,5 @@
-"""Sessions: conformance (the main job), tests, lint, bench, mutation, matrix, thirdparty.
+"""Sessions: conformance (the main job), tests, lint, bench, mutation, determinism, thorough,
+matrix, thirdparty, ecosystem.
 
 Every session pins torch: an unpinned torch pulls a ~3 GB CUDA build. uv is preferred (its
 cache is shared across venvs, which the torch matrix needs); virtualenv is the fallback.
@@ -94,6 +95,14 @@ def determinism(session: nox.Session) -> None:
     """The ci profile's results are identical run after run: `nox -s determinism -- -r 20`."""
     install(session, "[dev]")
     session.run("python", "tools/determinism.py", *session.posargs)
+
+
+@nox.session(python="3.11")
+def thorough(session: nox.Session) -> None:
+    """The thorough profile over every built-in with several seeds, on demand:
+    `nox -s thorough -- -s 11 -s 12`."""
+    install(session, "[dev]")
+    session.run("python", "tools/thorough.py", *session.posargs)
 
 
 def matrix_install(version: str) -> list[str]:

@@ -70,6 +70,14 @@ def optimizer(case: Case) -> torch.optim.Optimizer:
     return torch.optim.SGD(groups, lr=case.lrs[0], momentum=0.9)
 
 
+def optimizer_text(case: Case) -> str:
+    """optimizer(case) as code, over a list `groups`: the defaults' lr is the first group's
+    there too (a target may read it)."""
+    if case.optim == "adam":
+        return f"torch.optim.Adam(groups, lr={case.lrs[0]!r})"
+    return f"torch.optim.SGD(groups, lr={case.lrs[0]!r}, momentum=0.9)"
+
+
 def materialize(value: Any, opt: torch.optim.Optimizer) -> Any:
     """Sub descriptions -> torch schedulers built on `opt` (in order, as a user would)."""
     if isinstance(value, Sub):
@@ -298,8 +306,7 @@ def script(target: Target, case: Case, body: Sequence[str]) -> str:
     groups = ", ".join(
         f'{{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": {lr!r}}}' for lr in case.lrs
     )
-    optim = ("torch.optim.Adam(groups)" if case.optim == "adam"
-             else "torch.optim.SGD(groups, lr=0.1, momentum=0.9)")
+    optim = optimizer_text(case)
     named = arguments(target, case)  # under the target's own names, with computed values
     # build(**extra) passes more arguments (last_epoch=k to resume, verbose=True, ...).
     args = ", ".join([*(f"{k}={_code(v)}" for k, v in named.items()), "**extra"])

@@ -279,6 +279,16 @@ class Schedule:
         """Tolerance of the closed form at `epoch`, in ulps of the group's scale."""
         return CLOSED_ULPS
 
+    def momentum_ulps(self, epoch: float) -> float:
+        """Tolerance of `momenta(epoch)`, in ulps of `momentum_scale`; a schedule whose
+        momentum formula amplifies rounding derives its own, as `closed_ulps`."""
+        return CLOSED_ULPS
+
+    def momentum_scale(self, momenta: Sequence[float]) -> list[float]:
+        """Magnitude each group's momentum errors are measured against: by default 1, the
+        bound of every momentum and beta1."""
+        return [1.0] * self.groups
+
     # -- recurrence -----------------------------------------------------------------------
     def recur(self, epoch: int, lrs: Sequence[float]) -> list[float]:
         """The lrs at `epoch` from the lrs at `epoch - 1` (torch's chainable `get_lr`).

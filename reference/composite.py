@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from reference.base import Param, Schedule, State, U, make, register, ulp
+from reference.base import SAFETY, Param, Schedule, State, U, make, register, ulp
 
 #: Where torch documents each class.
 DOCS = "https://pytorch.org/docs/stable/generated/torch.optim.lr_scheduler.{}.html"
@@ -125,6 +125,20 @@ class SequentialLR(Schedule):
             spans[i] = max(spans.get(i, 0), local)
         bounds = {i: self.subs[i].bound(n) for i, n in spans.items()}
         return [list(bounds[i][local]) for i, local in where]
+
+    def tolerance(self, steps: int, ref: list[list[float]] | None = None) -> list[list[float]]:
+        """As Schedule.tolerance, with the closed-form minimum in the active sub's own scale:
+        a sub's closed form rounds against its own floor (a cosine's eta_min, which may exceed
+        the lr), not against the last sub's, which `floor()` gives."""
+        ref = self.reference(steps) if ref is None else ref
+        out = []
+        for t, row in enumerate(self.bound(steps, ref)):
+            i, local = self._locate(t)
+            sub = self.subs[i]
+            c = sub.closed_ulps(local)
+            out.append([max(SAFETY * e, c * ulp(s))
+                        for e, s in zip(row, sub.scale(ref[t]), strict=True)])
+        return out
 
 
 @register

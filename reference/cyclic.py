@@ -36,6 +36,10 @@ def _momentum_params(low: float, high: float) -> tuple[Param, Param]:
     )
 
 
+def _momentum_scale(base: list[float], top: list[float], momenta: Sequence[float]) -> list[float]:
+    return [max(b, m, abs(v)) for b, m, v in zip(base, top, momenta, strict=True)]
+
+
 def _check_momenta(sched: Schedule, base: list[float], top: list[float]) -> None:
     for b, m in zip(base, top, strict=True):
         if b > m:
@@ -128,10 +132,19 @@ class CyclicLR(Schedule):
         triangle divides it by step_size/L: 4 (L + e) / min(step sizes) ulps of the scale."""
         return CLOSED_ULPS + 4 * (self._total + abs(epoch)) / min(self._up, self._down)
 
+    def momentum_ulps(self, epoch: float) -> float:
+        """As closed_ulps: the momentum is the same triangle, times its own amplitude
+        max_momentum - base_momentum, in ulps of its own bounds."""
+        return self.closed_ulps(epoch)
+
     def scale(self, lrs: Sequence[float]) -> list[float]:
         """Errors scale with the cycle's bounds: base_lrs play no part."""
         return [max(b, m, abs(v)) for b, m, v in zip(self.base_lr, self.max_lr, lrs,
                                                      strict=True)]
+
+    def momentum_scale(self, momenta: Sequence[float]) -> list[float]:
+        """Momentum errors scale with the momentum's bounds."""
+        return _momentum_scale(self.base_momentum, self.max_momentum, momenta)
 
 
 class Phase(NamedTuple):
@@ -262,6 +275,15 @@ class OneCycleLR(Schedule):
         start = self._phases[i - 1].end if i else 0.0
         return CLOSED_ULPS + 2 * math.pi * (self._steps + 1) / abs(self._phases[i].end - start)
 
+    def momentum_ulps(self, epoch: float) -> float:
+        """As closed_ulps: the momentum anneals with the same fraction, between its own
+        bounds, in ulps of those."""
+        return self.closed_ulps(epoch)
+
     def scale(self, lrs: Sequence[float]) -> list[float]:
         """Errors scale with max_lr: base_lrs play no part."""
         return [max(m, abs(v)) for m, v in zip(self.max_lr, lrs, strict=True)]
+
+    def momentum_scale(self, momenta: Sequence[float]) -> list[float]:
+        """Momentum errors scale with the momentum's bounds."""
+        return _momentum_scale(self.base_momentum, self.max_momentum, momenta)

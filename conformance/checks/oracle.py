@@ -6,7 +6,7 @@ import warnings
 
 from conformance.catalogue import check
 from conformance.checks.common import closed_tol, compare, scale_of
-from conformance.harness import Case, Run, quiet_trajectory
+from conformance.harness import Case, Mismatch, Run, quiet_trajectory, script, stepping
 from conformance.targets import Target
 from reference.base import ulp
 
@@ -54,6 +54,17 @@ def momentum(target: Target, case: Case) -> float:
     expected = [oracle.momenta(e) or [] for e in range(case.steps + 1)]
     # The spec's error model: momentum_ulps(step) ulps of the group's momentum scale.
     scales = [oracle.momentum_scale(row) for row in expected]
-    return compare(target, case, opt_seen, expected,
-                   lambda t, g: oracle.momentum_ulps(t) * ulp(scales[t][g]),
-                   lambda t, g: scales[t][g], "momentum differs from the reference schedule")
+    try:
+        return compare(target, case, opt_seen, expected,
+                       lambda t, g: oracle.momentum_ulps(t) * ulp(scales[t][g]),
+                       lambda t, g: scales[t][g], "momentum differs from the reference schedule")
+    except Mismatch as err:
+        # compare's reproducer prints the lr; this check's must print the momentum.
+        if err.step is not None and err.group is not None:
+            err.script = script(target, case, [
+                *stepping(target, case, err.step),
+                f"g = opt.param_groups[{err.group}]",
+                f'print("step {err.step}, group {err.group}: expected momentum", '
+                f'{err.expected!r}, "got", g["betas"][0] if "betas" in g else g["momentum"])',
+            ])
+        raise

@@ -30,7 +30,17 @@ from conformance import versions
 from conformance.binding import Unequal
 from conformance.catalogue import check
 from conformance.checks.common import compare, exact
-from conformance.harness import Case, Mismatch, Run, optimizer, script, start, step_lines, stepping
+from conformance.harness import (
+    Case,
+    Mismatch,
+    Run,
+    optimizer,
+    optimizer_text,
+    script,
+    start,
+    step_lines,
+    stepping,
+)
 from conformance.lambdas import Lam
 from conformance.specs import SPECS, Spec, Sub
 from conformance.targets import Target
@@ -342,8 +352,7 @@ def _loaded_lines(target: Target, case: Case, other: Case, half: int, loads: int
 
     groups = ", ".join(f'{{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": {lr!r}}}'
                        for lr in other.lrs)
-    optim = ("torch.optim.Adam(groups)" if other.optim == "adam"
-             else "torch.optim.SGD(groups, lr=0.1, momentum=0.9)")
+    optim = optimizer_text(other)
     load = target.driver.load_lines("sched", "saved") if target.driver else [
         "sched.load_state_dict(saved)"]
     return [

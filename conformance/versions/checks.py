@@ -290,7 +290,7 @@ def tensor_lr(target: Target, case: Case) -> None:
     tensors = [torch.tensor(lr, dtype=torch.float64) for lr in case.lrs]
     groups = [{"params": [torch.nn.Parameter(torch.zeros(1))], "lr": t} for t in tensors]
     opt = (torch.optim.Adam(groups, foreach=False) if case.optim == "adam"
-           else torch.optim.SGD(groups, lr=0.1, momentum=0.9))
+           else torch.optim.SGD(groups, lr=case.lrs[0], momentum=0.9))
     setup = ["import torch", "tensors = [torch.tensor(g['lr'], dtype=torch.float64) "
              "for g in make_opt().param_groups]",
              "opt = make_opt()", "for g, t in zip(opt.param_groups, tensors): g['lr'] = t",

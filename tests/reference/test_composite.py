@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.specs import STEP_CAP
 from reference import composite
 from reference.base import SCHEDULES, Param, Schedule, U, make, ulp
-from tests.reference import helpers_a as h
+from tests.reference import support as h
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -46,7 +47,7 @@ def test_sequential_recurrence_matches_closed_form(case: h.Case) -> None:
 
 
 @FAST
-@given(case=h.cases("SequentialLR"), at=st.integers(0, h.STEP_CAP))
+@given(case=h.cases("SequentialLR"), at=st.integers(0, STEP_CAP))
 def test_sequential_replay(case: h.Case, at: int) -> None:
     base, params, n = case
     h.check_replay(make("SequentialLR", base, **params), n, at)
@@ -94,7 +95,7 @@ def test_sequential_docstring() -> None:
 
 # -- ChainedScheduler -------------------------------------------------------------------
 @FAST
-@given(case=h.cases("ChainedScheduler"), at=st.integers(0, h.STEP_CAP))
+@given(case=h.cases("ChainedScheduler"), at=st.integers(0, STEP_CAP))
 def test_chained_replay(case: h.Case, at: int) -> None:
     base, params, n = case
     sched = make("ChainedScheduler", base, **params)

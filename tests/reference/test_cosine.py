@@ -4,37 +4,41 @@ CosineAnnealingWarmupRestarts: worked examples, properties, rejections, torch cr
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 from collections import Counter
+from typing import Any
 
 import pytest
-from helpers_b import (
-    assert_rows,
-    closed_ulps_check,
-    group_lrs,
-    optimizer,
-    rejects,
-    replay_from,
-    run_torch,
-)
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
+from conformance.specs import args_of
 from reference import make
 from reference.cosine import odd_branch
+from tests.reference.support import (
+    TORCH_STEPS,
+    assert_imports_no_torch_or_numpy,
+    assert_rows,
+    check_replay,
+    closed_ulps_check,
+    group_lrs,
+    rejects,
+    replaced,
+    run,
+    run_torch,
+    torch_scheduler,
+    uncapped,
+)
 
 FAST = settings(max_examples=40, deadline=None)
-T_MAX = st.one_of(st.integers(1, 8), st.integers(9, 60), st.integers(61, 400))
-ETA = st.one_of(st.just(0.0), st.floats(0.0, 1e-2))
+#: The spec's arguments with periods up to 400 (the spec's go to 5000): stepped uncapped
+#: through six half-periods, past the suite's step cap.
+LONG_COSINE = replaced("CosineAnnealingLR", T_max=st.one_of(
+    st.integers(1, 8), st.integers(9, 60), st.integers(61, 400)))
 
 
 def test_oracle_imports_no_torch_or_numpy() -> None:
-    code = ("import sys, reference.cosine, reference.cyclic, reference.plateau, "
-            "reference.warmup; print(sorted({'torch', 'numpy'} & set(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=str(__import__("pathlib").Path(__file__).parents[2]))
-    assert out.stdout.strip() == "[]"
+    assert_imports_no_torch_or_numpy("reference.cosine", "reference.cyclic", "reference.plateau",
+                                     "reference.warmup")
 
 
 # -- CosineAnnealingLR ------------------------------------------------------------------
@@ -74,9 +78,9 @@ def test_recur_epoch_zero_keeps_the_groups_lrs() -> None:
 
 
 @FAST
-@given(T_max=T_MAX, epoch=st.integers(0, 3000), eta=ETA)
-def test_kappa_is_finite(T_max: int, epoch: int, eta: float) -> None:
-    k = make("CosineAnnealingLR", [1.0], T_max=T_max, eta_min=eta).kappa(epoch)
+@given(args=args_of("CosineAnnealingLR", 1), epoch=st.integers(0, 3000))
+def test_kappa_is_finite(args: dict[str, float], epoch: int) -> None:
+    k = make("CosineAnnealingLR", [1.0], **args).kappa(epoch)
     assert math.isfinite(k) and k >= 3
 
 
@@ -86,16 +90,16 @@ def test_recurrence_matches_closed_form_over_periods() -> None:
     seen: Counter[str] = Counter()
 
     @FAST
-    @given(lrs=group_lrs(), T_max=T_MAX, eta=ETA, extra=st.integers(0, 40))
-    def check(lrs: list[float], T_max: int, eta: float, extra: int) -> None:
-        s = make("CosineAnnealingLR", lrs, T_max=T_max, eta_min=eta)
-        steps = 6 * T_max + extra
-        crossed = sum(odd_branch(e, T_max) for e in range(1, steps + 1))
+    @given(lrs=group_lrs(), data=st.data(), extra=st.integers(0, 40))
+    def check(lrs: list[float], data: st.DataObject, extra: int) -> None:
+        args = data.draw(LONG_COSINE(lrs))
+        s = make("CosineAnnealingLR", lrs, **args)
+        steps = uncapped("CosineAnnealingLR", args) + extra  # the spec's horizon, uncapped
+        crossed = sum(odd_branch(e, args["T_max"]) for e in range(1, steps + 1))
         event(f"odd-period branch crossed {min(crossed, 4)}+ times")
         seen["odd"] += crossed > 0
         seen["examples"] += 1
-        tol = s.tolerance(steps)
-        assert_rows(s.recurrence(steps), s.reference(steps), lambda t, g: tol[t][g])
+        assert_rows(s.recurrence(steps), s.reference(steps), s.tolerance(steps))
 
     check()
     assert seen["odd"] == seen["examples"] > 0
@@ -142,24 +146,22 @@ def test_warm_restarts_documented_points() -> None:
 
 
 @FAST
-@given(lrs=group_lrs(), T_0=st.integers(1, 30), T_mult=st.integers(1, 3), eta=ETA,
-       data=st.data())
-def test_warm_restarts_state_machine_matches_closed_form(lrs: list[float], T_0: int,
-                                                          T_mult: int, eta: float,
+@given(lrs=group_lrs(), data=st.data())
+def test_warm_restarts_state_machine_matches_closed_form(lrs: list[float],
                                                           data: st.DataObject) -> None:
     """Integer steps of T_cur agree exactly with the closed form; a saved state resumes
     identically."""
-    s = make("CosineAnnealingWarmRestarts", lrs, T_0=T_0, T_mult=T_mult, eta_min=eta)
-    steps = 3 * T_0 * T_mult**2 + 2
+    # The spec's arguments, T_0 up to 30: the spec's horizon (three cycles) is stepped uncapped.
+    args = data.draw(replaced("CosineAnnealingWarmRestarts", T_0=st.integers(1, 30))(lrs))
+    s = make("CosineAnnealingWarmRestarts", lrs, **args)
+    steps = uncapped("CosineAnnealingWarmRestarts", args)
     states = [s.initial()]
     for _ in range(steps):
         states.append(s.step(states[-1]))
     for e, state in enumerate(states):
         assert list(state.lrs) == s.lr(e)
         assert (state.data["T_cur"], state.data["T_i"]) == s.cycle(e)
-    k = data.draw(st.integers(0, steps))
-    straight, resumed = replay_from(s, k, steps)
-    assert straight == resumed
+    check_replay(s, steps, data.draw(st.integers(0, steps)))
 
 
 def test_warm_restarts_rejects_invalid() -> None:
@@ -200,19 +202,16 @@ def test_warmup_restarts_starts_at_max_lr_without_warmup() -> None:
 
 
 @FAST
-@given(first=st.integers(1, 40), mult=st.one_of(st.just(1.0), st.floats(1.0, 3.0)),
-       warm=st.data(), gamma=st.floats(0.1, 1.0), epoch=st.integers(0, 5000))
-def test_warmup_restarts_cycle_walk(first: int, mult: float, warm: st.DataObject,
-                                    gamma: float, epoch: int) -> None:
+@given(args=args_of("CosineAnnealingWarmupRestarts", 2), epoch=st.integers(0, 5000))
+def test_warmup_restarts_cycle_walk(args: dict[str, Any], epoch: int) -> None:
     """The cached cycle table agrees with the plain walk, and the lr stays between min_lr
     and the cycle's peak."""
-    W = warm.draw(st.integers(0, first - 1))
-    s = make("CosineAnnealingWarmupRestarts", [0.1, 0.2], first_cycle_steps=first,
-             cycle_mult=mult, max_lr=1.0, min_lr=0.01, warmup_steps=W, gamma=gamma)
+    s = make("CosineAnnealingWarmupRestarts", [0.1, 0.2], **args)
     c, step, T = s.cycle(epoch)
-    assert (c, step, T) == _walk(first, mult, W, epoch)
-    peak = gamma**c
-    lo, hi = min(0.01, peak), max(0.01, peak)
+    assert (c, step, T) == _walk(args["first_cycle_steps"], args["cycle_mult"],
+                                 args["warmup_steps"], epoch)
+    peak = args["max_lr"] * args["gamma"] ** c
+    lo, hi = min(args["min_lr"], peak), max(args["min_lr"], peak)
     v = s.lr(epoch)
     assert v[0] == v[1] and lo - 1e-15 <= v[0] <= hi + 1e-15
 
@@ -230,71 +229,66 @@ def test_warmup_restarts_rejects_invalid() -> None:
 
 
 # -- torch cross-checks ---------------------------------------------------------------
+# The torch cross-checks draw the spec's arguments with periods of their own, shorter than the
+# spec's (up to 5000), and run the spec's horizon, uncapped, or TORCH_STEPS if longer.
 @pytest.mark.torch
 @FAST
-@given(lrs=group_lrs(), T_max=st.one_of(st.integers(1, 8), st.integers(9, 60),
-                                         st.integers(61, 120)), eta=ETA)
-def test_torch_cosine_annealing(lrs: list[float], T_max: int, eta: float) -> None:
-    s = make("CosineAnnealingLR", lrs, T_max=T_max, eta_min=eta)
-    steps = max(300, 6 * T_max + 2)
-    seen, _ = run_torch("CosineAnnealingLR", lrs, {"T_max": T_max, "eta_min": eta}, steps)
-    tol = s.tolerance(steps)
-    assert_rows(seen, s.reference(steps), lambda t, g: tol[t][g])
+@given(lrs=group_lrs(), data=st.data())
+def test_torch_cosine_annealing(lrs: list[float], data: st.DataObject) -> None:
+    args = data.draw(replaced("CosineAnnealingLR", T_max=st.one_of(
+        st.integers(1, 8), st.integers(9, 60), st.integers(61, 120)))(lrs))
+    s = make("CosineAnnealingLR", lrs, **args)
+    steps = max(TORCH_STEPS, uncapped("CosineAnnealingLR", args))
+    seen, _ = run_torch("CosineAnnealingLR", lrs, args, steps)
+    assert_rows(seen, s.reference(steps), s.tolerance(steps))
 
 
 @pytest.mark.torch
 @FAST
-@given(lrs=group_lrs(), T_0=st.one_of(st.integers(1, 8), st.integers(9, 80)),
-       T_mult=st.integers(1, 3), eta=ETA)
-def test_torch_warm_restarts_steps(lrs: list[float], T_0: int, T_mult: int, eta: float) -> None:
-    s = make("CosineAnnealingWarmRestarts", lrs, T_0=T_0, T_mult=T_mult, eta_min=eta)
-    steps = max(300, 3 * T_0 * T_mult**2 + 2)
-    seen, _ = run_torch("CosineAnnealingWarmRestarts", lrs,
-                        {"T_0": T_0, "T_mult": T_mult, "eta_min": eta}, steps)
+@given(lrs=group_lrs(), data=st.data())
+def test_torch_warm_restarts_steps(lrs: list[float], data: st.DataObject) -> None:
+    args = data.draw(replaced("CosineAnnealingWarmRestarts", T_0=st.one_of(
+        st.integers(1, 8), st.integers(9, 80)))(lrs))
+    s = make("CosineAnnealingWarmRestarts", lrs, **args)
+    steps = max(TORCH_STEPS, uncapped("CosineAnnealingWarmRestarts", args))
+    seen, _ = run_torch("CosineAnnealingWarmRestarts", lrs, args, steps)
     closed_ulps_check(s, seen)
     assert seen == s.trajectory(steps)  # T_cur is an integer: the same operations
 
 
 @pytest.mark.torch
 @FAST
-@given(lrs=group_lrs(), T_0=st.integers(1, 40), T_mult=st.integers(1, 3), eta=ETA,
+@given(lrs=group_lrs(), data=st.data(),
        epochs=st.lists(st.tuples(st.integers(0, 400), st.floats(0.001, 0.999)),
                        min_size=1, max_size=20),
        then=st.integers(0, 5))
-def test_torch_warm_restarts_fractional_epochs(lrs: list[float], T_0: int, T_mult: int,
-                                               eta: float, epochs: list[tuple[int, float]],
+def test_torch_warm_restarts_fractional_epochs(lrs: list[float], data: st.DataObject,
+                                               epochs: list[tuple[int, float]],
                                                then: int) -> None:
     """step(epoch) at fractional epochs (in any order) is the closed form lr(epoch); plain
     step()s after it continue from T_cur + 1 as the state machine does."""
-    import warnings
+    args = data.draw(replaced("CosineAnnealingWarmRestarts", T_0=st.integers(1, 40))(lrs))
+    s = make("CosineAnnealingWarmRestarts", lrs, **args)
+    points = [whole + frac for whole, frac in epochs]
 
-    from torch.optim import lr_scheduler
-
-    s = make("CosineAnnealingWarmRestarts", lrs, T_0=T_0, T_mult=T_mult, eta_min=eta)
-    opt = optimizer(lrs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sched = lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=T_0, T_mult=T_mult,
-                                                         eta_min=eta)
-        points = [whole + frac for whole, frac in epochs]
-        seen = []
-        for epoch in points:
-            opt.step()
-            sched.step(epoch)
-            seen.append([g["lr"] for g in opt.param_groups])
-        closed_ulps_check(s, seen, points)
-        state = s.state_at(points[-1])
-        after, expected = [], []
-        for _ in range(then):
-            opt.step()
+    def step(sched: Any, opt: Any, i: int) -> None:
+        if i < len(points):
+            sched.step(points[i])
+        else:
             sched.step()
-            state = s.step(state)
-            after.append([g["lr"] for g in opt.param_groups])
-            expected.append(list(state.lrs))
+
+    got = run(lambda opt: torch_scheduler("CosineAnnealingWarmRestarts", opt, args), lrs,
+              len(points) + then, step).lrs[1:]
+    closed_ulps_check(s, got[:len(points)], points)
+    state = s.state_at(points[-1])
+    expected = []
+    for _ in range(then):
+        state = s.step(state)
+        expected.append(list(state.lrs))
     bound = s.closed_ulps(points[-1] + then)
-    scale = max(max(lrs), eta)
-    for got, want in zip(after, expected, strict=True):
-        for a, e in zip(got, want, strict=True):
+    scale = max(max(lrs), args["eta_min"])
+    for row, want in zip(got[len(points):], expected, strict=True):
+        for a, e in zip(row, want, strict=True):
             assert abs(a - e) <= bound * math.ulp(scale)
 
 
@@ -305,16 +299,9 @@ def test_torch_warm_restarts_fractional_epochs(lrs: list[float], T_0: int, T_mul
     "T_mult=3) it sets T_cur = T_i = 81 and gives eta_min instead of the restart's eta_max"))
 def test_torch_warm_restarts_epoch_at_restart_boundary() -> None:
     """Documented: T_cur = 0 after a restart gives eta_max (and step() agrees)."""
-    import warnings
-
-    from torch.optim import lr_scheduler
-
-    oracle = make("CosineAnnealingWarmRestarts", [1.0], T_0=1, T_mult=3)
+    args = {"T_0": 1, "T_mult": 3}
+    oracle = make("CosineAnnealingWarmRestarts", [1.0], **args)
     assert oracle.cycle(121) == (0, 243) and oracle.lr(121) == [1.0]
-    opt = optimizer([1.0])
-    sched = lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=1, T_mult=3)
-    opt.step()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sched.step(121)
-    assert opt.param_groups[0]["lr"] == 1.0
+    seen = run(lambda opt: torch_scheduler("CosineAnnealingWarmRestarts", opt, args), [1.0], 1,
+               lambda sched, opt, i: sched.step(121)).lrs
+    assert seen[1] == [1.0]

@@ -7,31 +7,31 @@ from __future__ import annotations
 
 import logging
 import math
-import warnings
 from typing import Any
 
 import pytest
-from helpers_b import assert_ulps, closed_ulps_check, group_lrs, momenta_of, optimizer, rejects
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import conformance.specs.deepspeed  # noqa: F401  (registers the specs)
+from conformance.specs import SPECS
+from conformance.specs.deepspeed import MODULE
 from reference import make
+from reference.base import ulp
 from reference.deepspeed import FAMILY, WARMUP_TYPES
+from tests.reference.support import (
+    Trajectory,
+    assert_rows,
+    close,
+    closed_ulps_check,
+    group_lrs,
+    rejects,
+    rows,
+    run,
+    spec_case,
+)
 
 FAST = settings(max_examples=50, deadline=None)
 WARMUPS = ("deepspeed.WarmupLR", "deepspeed.WarmupDecayLR", "deepspeed.WarmupCosineLR")
-
-
-def rows(name: str, lrs: list[float], steps: int, **params: Any) -> list[list[float]]:
-    s = make(name, lrs, **params)
-    return [s.lr(e) for e in range(steps + 1)]
-
-
-def close(a: list[list[float]], b: list[list[float]]) -> None:
-    assert len(a) == len(b)
-    for x, y in zip(a, b, strict=True):
-        assert x == pytest.approx(y, rel=1e-14, abs=1e-15)
 
 
 # -- by hand --------------------------------------------------------------------------------
@@ -249,13 +249,9 @@ def test_rejects_invalid() -> None:
 @given(data=st.data())
 def test_spec_strategies_are_valid(data: st.DataObject) -> None:
     """Every argument set the specs draw builds a reference schedule (never a rejection)."""
-    from conformance.specs import SPECS, args_of
-    from conformance.specs.deepspeed import MODULE
-
     name = data.draw(st.sampled_from(FAMILY))
-    groups = data.draw(st.integers(1, 3))
-    lrs = data.draw(st.lists(st.floats(1e-4, 10.0), min_size=groups, max_size=groups))
-    make(name, lrs, **data.draw(args_of(name, groups)))
+    lrs, args = data.draw(spec_case(name))
+    make(name, lrs, **args)
     assert SPECS[name].binds == (f"{MODULE}:{name.removeprefix('deepspeed.')}",)
 
 
@@ -264,25 +260,15 @@ NEEDS = "the cross-check needs DeepSpeed (pip install deepspeed==0.19.8)"
 
 
 def run_deepspeed(name: str, lrs: list[float], args: dict[str, Any], steps: int,
-                  adam: bool = False) -> tuple[list[list[float]], list[list[float]]]:
+                  adam: bool = False) -> Trajectory:
     """Build DeepSpeed's class and step it with step() (the suite's step(e - 1)): the group
     lrs and momenta (Adam's beta1) after construction and after each step."""
     schedules = pytest.importorskip("deepspeed.runtime.lr_schedules", reason=NEEDS)
     from deepspeed.utils import logger
 
     logger.setLevel(logging.ERROR)  # "get learning rate ... before it has started"
-    opt = optimizer(lrs, adam)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sched = getattr(schedules, name.removeprefix("deepspeed."))(opt, **args)
-        out = [[float(g["lr"]) for g in opt.param_groups]]
-        moms = [momenta_of(opt)]
-        for _ in range(steps):
-            opt.step()
-            sched.step()
-            out.append([float(g["lr"]) for g in opt.param_groups])
-            moms.append(momenta_of(opt))
-    return out, moms
+    return run(lambda opt: getattr(schedules, name.removeprefix("deepspeed."))(opt, **args),
+               lrs, steps, adam=adam)
 
 
 def agreed_from(name: str, args: dict[str, Any]) -> int | None:
@@ -308,12 +294,7 @@ def test_deepspeed_agrees(name: str, data: st.DataObject) -> None:
     """On the suite's own argument strategies, DeepSpeed's lrs (and OneCycle's beta1) follow
     the oracle within its closed-form tolerance, wherever no finding below applies."""
     pytest.importorskip("deepspeed", reason=NEEDS)
-    from conformance.specs import SPECS, args_of
-
-    groups = data.draw(st.integers(1, 3))
-    lrs = data.draw(st.lists(st.sampled_from([0.1, 1.0, 3e-4]) | st.floats(1e-4, 10.0),
-                             min_size=groups, max_size=groups))
-    args = data.draw(args_of(name, groups))
+    lrs, args = data.draw(spec_case(name))
     start = agreed_from(name, args)
     if start is None:
         return
@@ -332,8 +313,8 @@ def test_deepspeed_agrees(name: str, data: st.DataObject) -> None:
         points = [e for e in range(1, steps + 1) if e <= L or holds]
         want = [oracle.momenta(e) or [] for e in points]
         top = max(max(w) for w in want) if want else 1.0
-        assert_ulps([moms[e] for e in points], want, lambda t: oracle.closed_ulps(points[t]),
-                    lambda t, g: top, what="beta1")
+        assert_rows([moms[e] for e in points], want,
+                    lambda t, g: oracle.closed_ulps(points[t]) * ulp(top), "beta1")
 
 
 # -- findings: where DeepSpeed 0.19.8 departs from its documentation ----------------------

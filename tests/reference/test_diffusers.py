@@ -5,17 +5,15 @@ diffusers is not installed)."""
 from __future__ import annotations
 
 import functools
-import warnings
 
 import pytest
-from helpers_b import closed_ulps_check, group_lrs, optimizer, rejects
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.specs import SPECS, args_of
-from conformance.specs import diffusers as _specs  # noqa: F401  (registers the spec)
 from reference.base import make
 from reference.diffusers import parse
+from tests.reference.support import closed_ulps_check, group_lrs, rejects, run
 
 NAME = "diffusers.get_piecewise_constant_schedule"
 #: The docstring's example.
@@ -67,16 +65,8 @@ def run_diffusers(lrs: list[float], step_rules: str, steps: int) -> list[list[fl
     """Build diffusers' factory and step it (optimizer.step() first each time)."""
     factories = pytest.importorskip("diffusers.optimization",
                                     reason="diffusers is not installed")
-    opt = optimizer(lrs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sched = factories.get_piecewise_constant_schedule(opt, step_rules)
-        out = [[float(g["lr"]) for g in opt.param_groups]]
-        for _ in range(steps):
-            opt.step()
-            sched.step()
-            out.append([float(g["lr"]) for g in opt.param_groups])
-    return out
+    return run(lambda opt: factories.get_piecewise_constant_schedule(opt, step_rules), lrs,
+               steps).lrs
 
 
 @pytest.mark.torch

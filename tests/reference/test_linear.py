@@ -4,15 +4,15 @@ docs' worked examples, and torch 2.x."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.specs import STEP_CAP
 from reference import linear
 from reference.base import make, ulp
-from tests.reference import helpers_a as h
+from tests.reference import support as h
 
 NAMES = ["ConstantLR", "LinearLR", "PolynomialLR"]
 CLASSES = [linear.ConstantLR, linear.LinearLR, linear.PolynomialLR]
@@ -40,7 +40,7 @@ def test_recurrence_matches_closed_form(name: str, data: st.DataObject) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 @FAST
-@given(data=st.data(), at=st.integers(0, h.STEP_CAP))
+@given(data=st.data(), at=st.integers(0, STEP_CAP))
 def test_replay_from_any_state(name: str, data: st.DataObject, at: int) -> None:
     base, params, n = data.draw(h.cases(name))
     h.check_replay(make(name, base, **params), n, at)
@@ -175,9 +175,7 @@ def test_polynomiallr_docstring_2x_is_one_epoch_early() -> None:
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_torch_trajectory(name: str, data: st.DataObject) -> None:
-    pytest.importorskip("torch")
-    base, params, n = data.draw(h.cases(name))
-    h.check_torch_trajectory(name, base, params, max(n, h.TORCH_STEPS))
+    h.check_torch_case(name, data)
 
 
 @pytest.mark.torch
@@ -185,10 +183,7 @@ def test_torch_trajectory(name: str, data: st.DataObject) -> None:
 @settings(max_examples=40, deadline=None)
 @given(data=st.data())
 def test_torch_step_epoch(name: str, data: st.DataObject) -> None:
-    pytest.importorskip("torch")
-    base, params, n = data.draw(h.cases(name))
-    epochs = data.draw(st.lists(st.integers(0, 2 * n), min_size=1, max_size=12))
-    h.check_torch_step_epoch(name, base, params, epochs)
+    h.check_torch_epochs(name, data)
 
 
 @pytest.mark.torch
@@ -196,7 +191,7 @@ def test_torch_step_epoch(name: str, data: st.DataObject) -> None:
                    "step applies the factor and no later step undoes it, while its closed form "
                    "is the base lr from epoch 0 (the oracle rejects total_iters=0)")
 def test_torch_constantlr_zero_total_iters() -> None:
-    seen = h.torch_trajectory("ConstantLR", [0.05], {"factor": 0.5, "total_iters": 0}, 3)
+    seen = h.run_torch("ConstantLR", [0.05], {"factor": 0.5, "total_iters": 0}, 3).lrs
     assert seen == [[0.05]] * 4
 
 
@@ -205,7 +200,7 @@ def test_torch_constantlr_zero_total_iters() -> None:
                    reason="torch accepts ConstantLR(factor=0) but divides by it at total_iters "
                    "(the oracle rejects factor=0)")
 def test_torch_constantlr_zero_factor() -> None:
-    seen = h.torch_trajectory("ConstantLR", [0.05], {"factor": 0.0, "total_iters": 2}, 3)
+    seen = h.run_torch("ConstantLR", [0.05], {"factor": 0.0, "total_iters": 2}, 3).lrs
     assert seen[-1] == [0.05]
 
 
@@ -215,9 +210,7 @@ def test_torch_linearlr_zero_end_is_not_exactly_zero() -> None:
     closed form's tolerance of the base lr (the error model's zero-floor case)."""
     params = {"start_factor": 0.3, "end_factor": 0.0, "total_iters": 7}
     sched = make("LinearLR", [0.05], **params)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        seen = h.torch_trajectory("LinearLR", [0.05], params, 9)
+    seen = h.run_torch("LinearLR", [0.05], params, 9).lrs
     assert sched.lr(7) == [0.0]
     assert 0 < abs(seen[-1][0]) <= sched.tolerance(9)[-1][0]
 
@@ -227,7 +220,7 @@ def test_torch_linearlr_zero_end_is_not_exactly_zero() -> None:
                    "rounding error below 0: 1 + (f - s) / (T s + (e - 1)(f - s)) rounds negative")
 def test_torch_linearlr_zero_end_is_non_negative() -> None:
     params = {"start_factor": 0.3, "end_factor": 0.0, "total_iters": 3}
-    seen = h.torch_trajectory("LinearLR", [1.0], params, 5)
+    seen = h.run_torch("LinearLR", [1.0], params, 5).lrs
     assert min(v for row in seen for v in row) >= 0
 
 

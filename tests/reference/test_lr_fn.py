@@ -6,22 +6,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import reference
-from conformance.specs import SPECS, cap, lr_value
+from conformance.specs import SPECS
+from tests.reference.support import spec_case
 
 
 @st.composite
 def schedules(draw: st.DrawFn) -> tuple[reference.Schedule, int]:
-    spec = SPECS[draw(st.sampled_from(sorted(n for n in SPECS if SPECS[n].schedule.closed)))]
-    groups = draw(st.integers(1, 3))
-    lrs = draw(st.lists(lr_value(), min_size=groups, max_size=groups))
-    args = draw(spec.args(groups))
+    name = draw(st.sampled_from(sorted(n for n in SPECS if SPECS[n].schedule.closed)))
+    lrs, args = draw(spec_case(name))
     try:
-        oracle = spec.oracle(lrs, args)
+        oracle = SPECS[name].oracle(lrs, args)
     except ValueError:
         from hypothesis import reject
 
         reject()
-    return oracle, cap(spec.horizon(args))
+    return oracle, SPECS[name].steps(args)
 
 
 @settings(max_examples=150, deadline=None)

@@ -4,58 +4,52 @@ and a cross-check against the real package (skipped when mmengine is not install
 
 from __future__ import annotations
 
-import functools
 import math
-import warnings
 from typing import Any
 
 import pytest
-from helpers_b import assert_rows, closed_ulps_check, group_lrs, optimizer, rejects
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import conformance.specs.mmengine  # noqa: F401  (registers the specs)
+from conformance.specs import SPECS, args_of
 from reference import make
 from reference.mmengine import FAMILY, INF
+from tests.reference.support import (
+    assert_rows,
+    close,
+    closed_ulps_check,
+    group_lrs,
+    optimizer,
+    rejects,
+    rows,
+    run,
+    spec_case,
+)
 
 FAST = settings(max_examples=15, deadline=None)
-
-
-def rows(name: str, lrs: list[float], steps: int, **params: Any) -> list[list[float]]:
-    s = make(f"mmengine.{name}", lrs, **params)
-    return [s.lr(e) for e in range(steps + 1)]
-
-
-def _at(table: list[list[float]], t: int, g: int) -> float:
-    return table[t][g]
-
-
-def close(a: list[list[float]], b: list[list[float]]) -> None:
-    for x, y in zip(a, b, strict=True):
-        assert x == pytest.approx(y, rel=1e-14, abs=1e-15)
 
 
 # -- by hand ----------------------------------------------------------------------------
 def test_step_in_a_window() -> None:
     """begin = 2, end = 8, step_size 2, gamma 1/2: b before begin, the decays counted from
     begin, then the value of step 7 held."""
-    close(rows("StepLR", [1.0], 10, step_size=2, gamma=0.5, begin=2, end=8),
+    close(rows("mmengine.StepLR", [1.0], 10, step_size=2, gamma=0.5, begin=2, end=8),
           [[1.0]] * 4 + [[0.5]] * 2 + [[0.25]] * 5)
 
 
 def test_multistep_tutorial() -> None:
     """The tutorial's MultiStepLR(milestones=[8, 11], gamma=0.1) on lr 0.01: multiplied by
     0.1 'at the end of the 8 and 11 epoch'."""
-    got = rows("MultiStepLR", [0.01], 13, milestones=[8, 11], gamma=0.1)
+    got = rows("mmengine.MultiStepLR", [0.01], 13, milestones=[8, 11], gamma=0.1)
     close(got, [[0.01]] * 8 + [[0.001]] * 3 + [[0.0001]] * 3)
     # From begin = 2 the milestones count from the window's start (local steps).
-    late = rows("MultiStepLR", [1.0], 8, milestones=[1, 3], gamma=0.5, begin=2)
+    late = rows("mmengine.MultiStepLR", [1.0], 8, milestones=[1, 3], gamma=0.5, begin=2)
     close(late, [[1.0]] * 3 + [[0.5]] * 2 + [[0.25]] * 4)
 
 
 def test_exponential_window() -> None:
     """ExponentialLR(gamma=0.5, begin=1, end=4): b, b, b/2, b/4, then b/4."""
-    close(rows("ExponentialLR", [1.0, 0.5], 6, gamma=0.5, begin=1, end=4),
+    close(rows("mmengine.ExponentialLR", [1.0, 0.5], 6, gamma=0.5, begin=1, end=4),
           [[1.0, 0.5]] * 2 + [[0.5, 0.25], [0.25, 0.125]] * 1 + [[0.25, 0.125]] * 3)
 
 
@@ -66,7 +60,7 @@ def test_constant_warmup_migration() -> None:
     s = make("mmengine.ConstantLR", [2.0], factor=0.1, begin=0, end=500)
     assert s.lr(0) == s.lr(498) == pytest.approx([0.2], rel=1e-15)
     assert s.lr(499) == s.lr(500) == s.lr(10**6) == [2.0]
-    close(rows("ConstantLR", [1.0], 8, factor=0.5, begin=2, end=6),
+    close(rows("mmengine.ConstantLR", [1.0], 8, factor=0.5, begin=2, end=6),
           [[1.0]] * 2 + [[0.5]] * 3 + [[1.0]] * 4)
 
 
@@ -77,16 +71,16 @@ def test_linear_warmup_tutorial() -> None:
     assert s.lr(0) == pytest.approx([0.001], rel=1e-15)
     assert s.lr(49) == s.lr(50) == pytest.approx([1.0], rel=1e-15)
     assert s.lr(48)[0] < 1.0
-    close(rows("LinearLR", [1.0], 7, start_factor=0.2, begin=2, end=6),
+    close(rows("mmengine.LinearLR", [1.0], 7, start_factor=0.2, begin=2, end=6),
           [[1.0], [1.0], [0.2], [0.2 + 0.8 / 3], [0.2 + 1.6 / 3], [1.0], [1.0], [1.0]])
 
 
 def test_poly_reaches_eta_min_at_the_end() -> None:
     """PolyLR(eta_min=0.1, power=1, begin=2, end=6): T = 3 steps from b down to eta_min on
     the window's last step; power 2 squares the remaining fraction."""
-    close(rows("PolyLR", [1.0], 7, eta_min=0.1, begin=2, end=6),
+    close(rows("mmengine.PolyLR", [1.0], 7, eta_min=0.1, begin=2, end=6),
           [[1.0], [1.0], [1.0], [0.7], [0.4], [0.1], [0.1], [0.1]])
-    close(rows("PolyLR", [1.0], 4, eta_min=0.0, power=2.0, begin=0, end=4),
+    close(rows("mmengine.PolyLR", [1.0], 4, eta_min=0.0, power=2.0, begin=0, end=4),
           [[1.0], [4 / 9], [1 / 9], [0.0], [0.0]])
 
 
@@ -100,7 +94,7 @@ def test_cosine_tutorial() -> None:
     assert s.lr(899)[0] == pytest.approx(last, rel=1e-13)
     assert s.lr(900) == s.lr(5000) == s.lr(899)
     # T_max defaults to end - begin; eta_min_ratio is per group.
-    got = rows("CosineAnnealingLR", [1.0, 0.5], 7, begin=2, end=6, eta_min_ratio=0.5)
+    got = rows("mmengine.CosineAnnealingLR", [1.0, 0.5], 7, begin=2, end=6, eta_min_ratio=0.5)
     half = [(1 + math.cos(math.pi * k / 4)) / 2 for k in range(4)]
     close(got, [[1.0, 0.5]] * 2 + [[0.5 + 0.5 * h, 0.25 + 0.25 * h] for h in half]
           + [[0.5 + 0.5 * half[3], 0.25 + 0.25 * half[3]]] * 2)
@@ -109,7 +103,7 @@ def test_cosine_tutorial() -> None:
 def test_onecycle_window() -> None:
     """OneCycleLR(eta_max=1, begin=2, end=6): b before begin; a 4-step cycle from 1/25 up and
     down to 1/25/1e4 on the window's last step, held after."""
-    got = rows("OneCycleLR", [0.3], 8, eta_max=1.0, begin=2, end=6)
+    got = rows("mmengine.OneCycleLR", [0.3], 8, eta_max=1.0, begin=2, end=6)
     low, top, bottom = 1 / 25, 1.0, 1 / 25 / 1e4
     up_end = 0.3 * 4 - 1  # the first phase ends at pct_start * total_steps - 1 = 0.2
 
@@ -152,8 +146,6 @@ def test_plateau_patience_example() -> None:
 def test_window_bounds(lrs: list[float], data: st.DataObject) -> None:
     """Every schedule leaves the groups' lrs alone before begin and holds the value of
     end - 1 from end on."""
-    from conformance.specs import args_of
-
     for name in FAMILY:
         if name == "mmengine.ReduceOnPlateauLR":
             continue
@@ -176,8 +168,6 @@ def test_window_bounds(lrs: list[float], data: st.DataObject) -> None:
 def test_recurrence_matches_closed_form(lrs: list[float], data: st.DataObject) -> None:
     """Each chainable schedule's recurrence stays within its error bound of its closed
     form, windows included."""
-    from conformance.specs import SPECS, args_of
-
     for name in FAMILY:
         s = SPECS[name].schedule
         if not s.chainable:
@@ -186,8 +176,7 @@ def test_recurrence_matches_closed_form(lrs: list[float], data: st.DataObject) -
         sched = make(name, lrs, **args)
         steps = min(SPECS[name].steps(args), 120)
         ref = sched.reference(steps)
-        tol = sched.tolerance(steps, ref)
-        assert_rows(sched.recurrence(steps), ref, functools.partial(_at, tol), name)
+        assert_rows(sched.recurrence(steps), ref, sched.tolerance(steps, ref), name)
 
 
 def test_same_as_torch_with_total_iters_end_minus_one() -> None:
@@ -232,32 +221,26 @@ def run_mmengine(name: str, lrs: list[float], args: dict[str, Any], steps: int,
     plateau gets a training-epoch step() and then step({monitor: metric}))."""
     module = pytest.importorskip("mmengine.optim.scheduler",
                                  reason="mmengine is not installed")
-    opt = optimizer(lrs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sched = getattr(module, name.removeprefix("mmengine."))(opt, **args)
-        out = [[float(g["lr"]) for g in opt.param_groups]]
-        for i in range(steps):
-            opt.step()
-            sched.step()
-            if metrics is not None:
-                sched.step({"loss": metrics[i]})
-            out.append([float(g["lr"]) for g in opt.param_groups])
-    return out
+
+    def step(sched: Any, opt: Any, i: int) -> None:
+        sched.step()
+        if metrics is not None:
+            sched.step({"loss": metrics[i]})
+
+    return run(lambda opt: getattr(module, name.removeprefix("mmengine."))(opt, **args), lrs,
+               steps, step).lrs
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("name", FAMILY)
 @settings(max_examples=30, deadline=None)
-@given(lrs=group_lrs(3), data=st.data())
-def test_mmengine_agrees(name: str, lrs: list[float], data: st.DataObject) -> None:
+@given(data=st.data())
+def test_mmengine_agrees(name: str, data: st.DataObject) -> None:
     """mmengine's class follows the oracle over the suite's own argument strategies: within
     the recurrence's error bound where it is chainable, the closed form's tolerance where
     not, and exactly (up to rounding of the drop) for the plateau."""
     pytest.importorskip("mmengine", reason="mmengine is not installed")
-    from conformance.specs import SPECS, args_of
-
-    args = data.draw(args_of(name, len(lrs)))
+    lrs, args = data.draw(spec_case(name))
     try:
         oracle = make(name, lrs, **args)
     except ValueError:
@@ -274,8 +257,7 @@ def test_mmengine_agrees(name: str, lrs: list[float], data: st.DataObject) -> No
     got = run_mmengine(name, lrs, args, steps)
     if oracle.chainable:
         ref = oracle.reference(steps)
-        tol = oracle.tolerance(steps, ref)
-        assert_rows(got, ref, lambda t, g: tol[t][g], name)
+        assert_rows(got, ref, oracle.tolerance(steps, ref), name)
     else:
         closed_ulps_check(oracle, got)
 

@@ -5,18 +5,17 @@ nemo.core.optim.lr_scheduler (skipped when nemo-toolkit is not installed)."""
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import pytest
-from helpers_b import closed_ulps_check, group_lrs, optimizer, rejects
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conformance.specs import SPECS, args_of, cap
+from conformance.specs import SPECS
 from conformance.specs import nemo as _specs  # noqa: F401  (registers the specs)
 from reference import nemo as policies
 from reference.base import make
+from tests.reference.support import close, closed_ulps_check, rejects, rows, run, spec_case
 
 FAST = settings(max_examples=30, deadline=None)
 
@@ -26,17 +25,6 @@ FLOORED = {"nemo.SquareAnnealing", "nemo.SquareRootAnnealing", "nemo.CosineAnnea
            "nemo.PolynomialHoldDecayAnnealing", "nemo.NoamHoldAnnealing",
            "nemo.WarmupHoldAnnealLinear", "nemo.WarmupHoldAnnealOneMinusSquareRoot",
            "nemo.WarmupPolicy", "nemo.WarmupHoldPolicy"}
-
-
-def rows(name: str, lrs: list[float], steps: int, **params: Any) -> list[list[float]]:
-    s = make(name, lrs, **params)
-    return [s.lr(e) for e in range(steps + 1)]
-
-
-def close(a: list[list[float]], b: list[list[float]]) -> None:
-    assert len(a) == len(b)
-    for x, y in zip(a, b, strict=True):
-        assert x == pytest.approx(y, rel=1e-14, abs=1e-15)
 
 
 def col(values: list[float]) -> list[list[float]]:
@@ -186,16 +174,18 @@ def lengths(args: dict[str, Any]) -> tuple[int, int]:
 
 @FAST
 @pytest.mark.parametrize("name", policies.FAMILY)
-@given(lrs=group_lrs(3), data=st.data())
-def test_policy_shape(name: str, lrs: list[float], data: st.DataObject) -> None:
+@given(data=st.data())
+def test_policy_shape(name: str, data: st.DataObject) -> None:
     """On the suite's own arguments: NeMo's warmup b (s + 1) / (W + 1) up to b at W; never
     rising after the warmup and hold (up to M); min_lr after M; within [m, b] where the
     policy anneals to m."""
-    args = data.draw(args_of(name, len(lrs)))
+    lrs, args = data.draw(spec_case(name))
     s = make(name, lrs, **args)
     W, H = lengths(args)
     M, m = args.get("max_steps"), args["min_lr"]
-    steps = cap((M or 60) + 5)
+    # Past max_steps: every policy's spec horizon but Noam's, which has no end and steps by
+    # its warmup (its shape is checked past max_steps too).
+    steps = max(SPECS[name].steps(args), SPECS["nemo.WarmupPolicy"].steps(args))
     got = [s.lr(e) for e in range(steps + 1)]
     if name not in ("nemo.T5InverseSquareRootAnnealing", "nemo.NoamAnnealing"):
         for e in range(min(W, steps) + 1 if W else 0):
@@ -247,16 +237,8 @@ def run_nemo(name: str, lrs: list[float], args: dict[str, Any],
     """Build NeMo's class for `name` and step it (optimizer.step() first each time)."""
     module = pytest.importorskip("nemo.core.optim.lr_scheduler",
                                  reason="nemo-toolkit is not installed")
-    opt = optimizer(lrs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sched = getattr(module, name.removeprefix("nemo."))(opt, **args)
-        out = [[float(g["lr"]) for g in opt.param_groups]]
-        for _ in range(steps):
-            opt.step()
-            sched.step()
-            out.append([float(g["lr"]) for g in opt.param_groups])
-    return out
+    return run(lambda opt: getattr(module, name.removeprefix("nemo."))(opt, **args), lrs,
+               steps).lrs
 
 
 def finding(name: str, lrs: list[float], args: dict[str, Any]) -> str | None:
@@ -293,8 +275,7 @@ def test_nemo_agrees(name: str, data: st.DataObject) -> None:
     """On the suite's own argument strategies and one to three groups, NeMo's class follows
     the oracle within its closed-form tolerance, outside the findings below."""
     pytest.importorskip("nemo.core.optim.lr_scheduler", reason="nemo-toolkit is not installed")
-    lrs = data.draw(group_lrs(3))
-    args = data.draw(args_of(name, len(lrs)))
+    lrs, args = data.draw(spec_case(name))
     try:
         oracle = make(name, lrs, **args)
     except ValueError:

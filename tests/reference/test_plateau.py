@@ -7,12 +7,20 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from helpers_b import assert_ulps, group_lrs, rejects, replay_from, run_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.specs import SPECS, args_of
 from reference import Schedule, make
-from reference.base import CLOSED_ULPS
+from reference.base import CLOSED_ULPS, ulp
+from tests.reference.support import (
+    TORCH_STEPS,
+    assert_rows,
+    check_replay,
+    group_lrs,
+    rejects,
+    run_torch,
+)
 
 FAST = settings(max_examples=50, deadline=None)
 
@@ -94,20 +102,6 @@ def test_plateau_rejects_invalid() -> None:
     rejects(lambda: build(eps=-1e-8), "eps=-1e-08")
 
 
-def plateau_args(groups: int) -> st.SearchStrategy[dict[str, Any]]:
-    min_lr = st.one_of(st.just(0.0), st.floats(0.0, 1e-2))
-    return st.fixed_dictionaries({
-        "mode": st.sampled_from(["min", "max"]),
-        "factor": st.floats(0.05, 0.95),
-        "patience": st.integers(0, 6),
-        "threshold": st.one_of(st.just(1e-4), st.floats(0.0, 0.2)),
-        "threshold_mode": st.sampled_from(["rel", "abs"]),
-        "cooldown": st.integers(0, 5),
-        "min_lr": st.one_of(min_lr, st.lists(min_lr, min_size=groups, max_size=groups)),
-        "eps": st.one_of(st.just(1e-8), st.floats(0.0, 1e-3)),
-    })
-
-
 def metric_runs(steps: int) -> st.SearchStrategy[list[float]]:
     """Metrics with plateaus (repeated values), trends and noise, of either sign."""
     value = st.one_of(st.integers(-5, 5).map(float), st.floats(-100.0, 100.0))
@@ -116,23 +110,28 @@ def metric_runs(steps: int) -> st.SearchStrategy[list[float]]:
         lambda runs: ([v for r in runs for v in r] * steps)[:steps])
 
 
+PLATEAU = SPECS["ReduceLROnPlateau"]
+
+
 @st.composite
-def plateau_case(draw: st.DrawFn, steps: int) -> tuple[list[float], dict[str, Any],
-                                                      list[float]]:
+def plateau_case(draw: st.DrawFn, least: int = 0) -> tuple[list[float], dict[str, Any],
+                                                          list[float]]:
+    """Group lrs, the spec's arguments, and metrics for the spec's horizon (or `least`
+    steps)."""
     lrs = draw(group_lrs())
-    return lrs, draw(plateau_args(len(lrs))), draw(metric_runs(steps))
+    args = draw(args_of(PLATEAU, len(lrs)))
+    return lrs, args, draw(metric_runs(max(least, PLATEAU.steps(args))))
 
 
 @FAST
-@given(case=plateau_case(120), k=st.integers(0, 120))
+@given(case=plateau_case(), data=st.data())
 def test_replay_from_any_saved_state(case: tuple[list[float], dict[str, Any], list[float]],
-                                     k: int) -> None:
+                                     data: st.DataObject) -> None:
     """Resuming from a saved state with the same metrics continues identically; the lrs
     never rise and never cross below min_lr from above."""
     lrs, args, metrics = case
     s = make("ReduceLROnPlateau", lrs, **args)
-    straight, resumed = replay_from(s, k, len(metrics), metrics)
-    assert straight == resumed
+    check_replay(s, len(metrics), data.draw(st.integers(0, len(metrics))), metrics)
     traj = s.trajectory(len(metrics), metrics)
     floors = s.min_lr
     for before, after in pairwise(traj):
@@ -142,10 +141,10 @@ def test_replay_from_any_saved_state(case: tuple[list[float], dict[str, Any], li
 
 @pytest.mark.torch
 @FAST
-@given(case=plateau_case(300))
+@given(case=plateau_case(TORCH_STEPS))
 def test_torch_plateau(case: tuple[list[float], dict[str, Any], list[float]]) -> None:
     lrs, args, metrics = case
     s = make("ReduceLROnPlateau", lrs, **args)
     seen, _ = run_torch("ReduceLROnPlateau", lrs, args, len(metrics), metrics=metrics)
     expected = s.trajectory(len(metrics), metrics)
-    assert_ulps(seen, expected, lambda t: CLOSED_ULPS, lambda t, g: lrs[g])
+    assert_rows(seen, expected, lambda t, g: CLOSED_ULPS * ulp(lrs[g]))

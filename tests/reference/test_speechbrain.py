@@ -10,37 +10,37 @@ import sys
 from typing import Any
 
 import pytest
-from helpers_b import assert_rows, closed_ulps_check, group_lrs, optimizer, rejects
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import conformance.specs.speechbrain  # noqa: F401  (registers the specs)
+from conformance.specs import SPECS, args_of, lr_value
 from reference import make
 from reference.speechbrain import FAMILY
+from tests.reference.support import (
+    assert_rows,
+    close,
+    closed_ulps_check,
+    group_lrs,
+    rejects,
+    rows,
+    run,
+    spec_case,
+)
 
 FAST = settings(max_examples=30, deadline=None)
-
-
-def rows(name: str, lrs: list[float], steps: int, **params: Any) -> list[list[float]]:
-    s = make(f"speechbrain.{name}", lrs, **params)
-    return [s.lr(e) for e in range(steps + 1)]
-
-
-def close(a: list[list[float]], b: list[list[float]]) -> None:
-    for x, y in zip(a, b, strict=True):
-        assert x == pytest.approx(y, rel=1e-14, abs=1e-15)
 
 
 # -- by hand (the docstrings' examples) ----------------------------------------------------
 def test_noam_docstring() -> None:
     """NoamScheduler(1, 3): 1/3, 2/3, 1 (printed 0.9999999999999999), then sqrt(3 / s)."""
-    got = rows("NoamScheduler", [1.0], 12, lr_initial=1.0, n_warmup_steps=3)
+    got = rows("speechbrain.NoamScheduler", [1.0], 12, lr_initial=1.0, n_warmup_steps=3)
     assert got[0] == [1.0]  # the group's lr as created: construction does not touch it
     close(got[1:4], [[1 / 3], [2 / 3], [1.0]])
     assert got[4][0] == pytest.approx(math.sqrt(3 / 4), rel=1e-15)
     assert got[12][0] == pytest.approx(0.5, rel=1e-15)
     # model_size d: N = d^-1/2 instead of W^1/2.
-    sized = rows("NoamScheduler", [1.0], 4, lr_initial=2.0, n_warmup_steps=1, model_size=4)
+    sized = rows("speechbrain.NoamScheduler", [1.0], 4, lr_initial=2.0, n_warmup_steps=1,
+                 model_size=4)
     close(sized[1:], [[1.0], [2 ** -0.5], [3 ** -0.5], [0.5]])
 
 
@@ -59,8 +59,9 @@ def test_newbob_docstring() -> None:
 def test_tri_stage_docstring() -> None:
     """TriStageLRSchedule(lr=1, W=2, H=2, D=2, init 0.01, final 0.05): 0.505, 1, 1, 1,
     0.2236..., 0.05; past the decay the final lr holds (ruling)."""
-    got = rows("TriStageLRSchedule", [1.0], 8, peak_lr=1.0, warmup_steps=2, hold_steps=2,
-               decay_steps=2, total_steps=6, init_lr_scale=0.01, final_lr_scale=0.05)
+    got = rows("speechbrain.TriStageLRSchedule", [1.0], 8, peak_lr=1.0, warmup_steps=2,
+               hold_steps=2, decay_steps=2, total_steps=6, init_lr_scale=0.01,
+               final_lr_scale=0.05)
     close(got, [[1.0], [0.505], [1.0], [1.0], [1.0], [0.223606797749979], [0.05], [0.05],
                 [0.05]])
 
@@ -68,8 +69,8 @@ def test_tri_stage_docstring() -> None:
 def test_linear_warmup_docstring() -> None:
     """LinearWarmupScheduler(1.0, 2, 10): calculate_lr(1..4) = 0.5, 1.0, 0.875, 0.75 are the
     lrs after calls 1..4 (each call counts one step first); 0 from T on."""
-    got = rows("LinearWarmupScheduler", [0.3], 12, initial_value=1.0, num_warmup_steps=2,
-               num_training_steps=10)
+    got = rows("speechbrain.LinearWarmupScheduler", [0.3], 12, initial_value=1.0,
+               num_warmup_steps=2, num_training_steps=10)
     close(got[:5], [[0.3], [0.5], [1.0], [0.875], [0.75]])
     assert got[10] == got[12] == [0.0]
 
@@ -77,9 +78,10 @@ def test_linear_warmup_docstring() -> None:
 def test_cyclic_cosine_docstring() -> None:
     """CyclicCosineScheduler(3, 1): 0.9999999990130395, 0.9999999997532598, 1.0; with
     lr_initial None the peak is the first group's lr at epoch 0; period 2 total_steps."""
-    got = rows("CyclicCosineScheduler", [1.0], 3, n_warmup_steps=3, lr_initial=1.0)
+    got = rows("speechbrain.CyclicCosineScheduler", [1.0], 3, n_warmup_steps=3, lr_initial=1.0)
     assert got[1:] == [[0.9999999990130395], [0.9999999997532598], [1.0]]
-    short = rows("CyclicCosineScheduler", [2.0, 5.0], 11, n_warmup_steps=2, total_steps=4)
+    short = rows("speechbrain.CyclicCosineScheduler", [2.0, 5.0], 11, n_warmup_steps=2,
+                 total_steps=4)
     peak = [2.0, 2.0]
     assert short[2] == peak and short[10] == peak
     assert short[6] == pytest.approx([0.0, 0.0], abs=1e-15)
@@ -92,8 +94,6 @@ def test_cyclic_cosine_docstring() -> None:
 def test_one_lr_for_every_group(lrs: list[float], data: st.DataObject) -> None:
     """Step 0 is the groups' lrs as created; every later step gives every group the same
     lr, never negative."""
-    from conformance.specs import SPECS, args_of
-
     for name in FAMILY:
         args = data.draw(args_of(name, len(lrs)), label=name)
         s = make(name, lrs, **args)
@@ -106,7 +106,7 @@ def test_one_lr_for_every_group(lrs: list[float], data: st.DataObject) -> None:
 
 
 @FAST
-@given(lr=st.floats(1e-4, 10.0), w=st.integers(1, 60), h=st.integers(0, 60),
+@given(lr=lr_value(), w=st.integers(1, 60), h=st.integers(0, 60),
        d=st.integers(1, 100), final=st.floats(1e-3, 1.0), init=st.floats(0.0, 1.0))
 def test_tri_stage_phases(lr: float, w: int, h: int, d: int, final: float,
                           init: float) -> None:
@@ -126,7 +126,7 @@ def test_tri_stage_phases(lr: float, w: int, h: int, d: int, final: float,
 
 
 @FAST
-@given(lr=st.floats(1e-4, 10.0), w=st.integers(1, 200), size=st.none() | st.integers(1, 999))
+@given(lr=lr_value(), w=st.integers(1, 200), size=st.none() | st.integers(1, 999))
 def test_noam_peaks_at_warmup(lr: float, w: int, size: int | None) -> None:
     """Noam rises linearly to its peak at W and falls as 1/sqrt(s) after; without model_size
     the peak is lr_initial."""
@@ -181,36 +181,32 @@ def run_speechbrain(name: str, lrs: list[float], args: dict[str, Any], steps: in
     sched(opt), sched(opt, n), or (old, new) = sched(metric) with new set on every group."""
     module = schedulers()
     own = {("lr" if k == "peak_lr" else k): v for k, v in args.items()}
-    sched = getattr(module, name.removeprefix("speechbrain."))(**own)
-    opt = optimizer(lrs)
-    out = [[float(g["lr"]) for g in opt.param_groups]]
-    for n in range(1, steps + 1):
-        opt.step()
+
+    def step(sched: Any, opt: Any, i: int) -> None:
         if metrics is not None:
-            _, new = sched(metrics[n - 1])
+            _, new = sched(metrics[i])
             for group in opt.param_groups:
                 group["lr"] = new
         elif name == "speechbrain.TriStageLRSchedule":
-            sched(opt, n)
+            sched(opt, i + 1)
         else:
             sched(opt)
-        out.append([float(g["lr"]) for g in opt.param_groups])
-    return out
+
+    return run(lambda opt: getattr(module, name.removeprefix("speechbrain."))(**own), lrs,
+               steps, step).lrs
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("name", FAMILY)
 @settings(max_examples=40, deadline=None)
-@given(lrs=group_lrs(3), data=st.data())
-def test_speechbrain_agrees(name: str, lrs: list[float], data: st.DataObject) -> None:
+@given(data=st.data())
+def test_speechbrain_agrees(name: str, data: st.DataObject) -> None:
     """speechbrain's callable follows the oracle over the suite's own argument strategies,
     within the closed form's tolerance (exactly for NewBob), except where the spec rules
     beyond the package (tested below as findings): TriStage past its decay, CyclicCosine
     without lr_initial."""
     schedulers()
-    from conformance.specs import SPECS, args_of
-
-    args = data.draw(args_of(name, len(lrs)))
+    lrs, args = data.draw(spec_case(name))
     oracle = make(name, lrs, **args)
     steps = SPECS[name].steps(args)
     if name == "speechbrain.TriStageLRSchedule":

@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conformance.lambdas import Lam
+from conformance.specs import STEP_CAP
 from reference import steps
 from reference.base import make
-from tests.reference import helpers_a as h
+from tests.reference import support as h
 
 NAMES = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ExponentialLR"]
 CHAINABLE = [n for n in NAMES if n != "LambdaLR"]
@@ -43,7 +44,7 @@ def test_recurrence_matches_closed_form(name: str, data: st.DataObject) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 @FAST
-@given(data=st.data(), at=st.integers(0, h.STEP_CAP))
+@given(data=st.data(), at=st.integers(0, STEP_CAP))
 def test_replay_from_any_state(name: str, data: st.DataObject, at: int) -> None:
     base, params, n = data.draw(h.cases(name))
     h.check_replay(make(name, base, **params), n, at)
@@ -141,9 +142,7 @@ def test_exponentiallr_docstring() -> None:
 @settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_torch_trajectory(name: str, data: st.DataObject) -> None:
-    pytest.importorskip("torch")
-    base, params, n = data.draw(h.cases(name))
-    h.check_torch_trajectory(name, base, params, max(n, h.TORCH_STEPS))
+    h.check_torch_case(name, data)
 
 
 @pytest.mark.torch
@@ -151,7 +150,4 @@ def test_torch_trajectory(name: str, data: st.DataObject) -> None:
 @settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_torch_step_epoch(name: str, data: st.DataObject) -> None:
-    pytest.importorskip("torch")
-    base, params, n = data.draw(h.cases(name))
-    epochs = data.draw(st.lists(st.integers(0, 2 * n), min_size=1, max_size=12))
-    h.check_torch_step_epoch(name, base, params, epochs)
+    h.check_torch_epochs(name, data)

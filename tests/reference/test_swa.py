@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.specs import STEP_CAP
 from reference import swa
 from reference.base import make
-from tests.reference import helpers_a as h
+from tests.reference import support as h
 
 FAST = settings(max_examples=60, deadline=None)
 
@@ -34,7 +35,7 @@ def test_recurrence_matches_closed_form(case: h.Case) -> None:
 
 
 @FAST
-@given(case=h.cases("SWALR"), at=st.integers(0, h.STEP_CAP))
+@given(case=h.cases("SWALR"), at=st.integers(0, STEP_CAP))
 def test_replay_from_any_state(case: h.Case, at: int) -> None:
     base, params, n = case
     h.check_replay(make("SWALR", base, **params), n, at)

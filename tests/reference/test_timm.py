@@ -6,40 +6,37 @@ strict xfails (docs/spec/timm.md, "Checked against timm")."""
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
-import warnings
-from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers_b import group_lrs, optimizer, rejects
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.specs import SPECS
 from reference import make, ulps
 from reference.base import Schedule
 from reference.timm import FAMILY
+from tests.reference.support import (
+    assert_imports_no_torch_or_numpy,
+    close,
+    group_lrs,
+    rejects,
+    rows,
+    run,
+    spec_case,
+    uncapped,
+    widened,
+)
 
 FAST = settings(max_examples=30, deadline=None)
 CYCLES = ("timm.CosineLRScheduler", "timm.TanhLRScheduler", "timm.PolyLRScheduler")
-
-
-def rows(name: str, lrs: list[float], steps: int, **params: Any) -> list[list[float]]:
-    s = make(name, lrs, **params)
-    return [s.lr(e) for e in range(steps + 1)]
-
-
-def close(a: list[list[float]], b: list[list[float]]) -> None:
-    for x, y in zip(a, b, strict=True):
-        assert x == pytest.approx(y, rel=1e-14, abs=1e-15)
+#: A floor up to 1e-3, above the suite's largest (1e-4): over every group's lr as often as
+#: under it.
+HIGH_FLOOR = st.floats(0.0, 1e-3)
 
 
 def test_oracle_imports_no_torch_or_numpy() -> None:
-    code = "import sys, reference.timm; print(sorted({'torch', 'numpy'} & set(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=str(Path(__file__).parents[2]))
-    assert out.stdout.strip() == "[]"
+    assert_imports_no_torch_or_numpy("reference.timm")
 
 
 # -- by hand: cosine, tanh, poly ---------------------------------------------------------------
@@ -180,29 +177,12 @@ def test_plateau_warmup_then_reduce_on_plateau() -> None:
 
 
 # -- properties ------------------------------------------------------------------------------
-def _cycle_args(data: st.DataObject, name: str) -> dict[str, Any]:
-    args: dict[str, Any] = {
-        "t_initial": data.draw(st.integers(1, 30)),
-        "cycle_mul": data.draw(st.sampled_from([1.0, 2.0, 3.0, 1.5, 10.0]) | st.floats(1, 3)),
-        "cycle_decay": data.draw(st.floats(0.05, 1.0)),
-        "cycle_limit": data.draw(st.integers(1, 50)),
-        "lr_min": data.draw(st.floats(0.0, 1e-3)),
-        "warmup_t": data.draw(st.integers(0, 5)),
-        "warmup_prefix": data.draw(st.booleans()),
-    }
-    if name == "timm.PolyLRScheduler":
-        args["power"] = data.draw(st.floats(0.1, 4.0))
-    if name != "timm.TanhLRScheduler":
-        args["k_decay"] = data.draw(st.floats(0.2, 4.0))
-    return args
-
-
 @FAST
 @given(lrs=group_lrs(3), name=st.sampled_from(CYCLES), data=st.data())
 def test_cycles_shape(lrs: list[float], name: str, data: st.DataObject) -> None:
     """After the warmup every cycle schedule stays within [lr_min, max(b, lr_min)]; a cycle
     of cosine or poly starts exactly at max(b d^i, lr_min); lr_min after the last cycle."""
-    args = _cycle_args(data, name)
+    args = data.draw(widened(name, lr_min=HIGH_FLOOR)(lrs))
     s = make(name, lrs, **args)
     W = args["warmup_t"]
     for t in range(W, W + 300):
@@ -252,19 +232,14 @@ def test_every_warmup_is_linear_from_init_to_b(lrs: list[float], name: str, W: i
 
 
 @FAST
-@given(lrs=group_lrs(3), T=st.integers(1, 100), data=st.data())
-def test_wsd_shape(lrs: list[float], T: int, data: st.DataObject) -> None:
+@given(lrs=group_lrs(3), data=st.data())
+def test_wsd_shape(lrs: list[float], data: st.DataObject) -> None:
     """WSD never leaves [lr_min, max(b, lr_min)] after its warmup, is continuous where the
     decay starts, and is lr_min from W + T on."""
-    D = data.draw(st.integers(1, T))
-    lr_min = data.draw(st.floats(0.0, 1e-3))
-    W = data.draw(st.integers(0, 5))
-    s = make("timm.WSDLRScheduler", lrs, t_initial=T, decay_t=D, lr_min=lr_min, warmup_t=W,
-             decay_fn=data.draw(st.sampled_from(["linear", "1-sqrt", "cosine", "power",
-                                                 "exp"])),
-             stable_fn=data.draw(st.sampled_from(["constant", "rsqrt"])),
-             stable_timescale=data.draw(st.floats(0.5, 50.0)))
-    for t in range(W, W + T + 5):
+    args = data.draw(widened("timm.WSDLRScheduler", lr_min=HIGH_FLOOR)(lrs))
+    T, W, lr_min = args["t_initial"], args["warmup_t"], args["lr_min"]
+    s = make("timm.WSDLRScheduler", lrs, **args)
+    for t in range(W, uncapped("timm.WSDLRScheduler", args)):
         for v, b in zip(s.lr(t), lrs, strict=True):
             assert lr_min <= v <= max(b, lr_min) * (1 + 1e-15)
     assert s.lr(W + T) == [lr_min] * len(lrs)
@@ -321,20 +296,17 @@ def run_timm(name: str, lrs: list[float], args: dict[str, Any], steps: int,
     after step(t) (step_update(t) when t_in_epochs is false; step(t, metric) for the
     plateau) for t = 1 ... steps."""
     scheduler = pytest.importorskip("timm.scheduler", reason="timm is not installed")
-    opt = optimizer(lrs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sched = getattr(scheduler, name.removeprefix("timm."))(opt, **args)
-        out = [[float(g["lr"]) for g in opt.param_groups]]
-        for t in range(1, steps + 1):
-            if metrics is not None:
-                sched.step(t, metrics[t - 1])
-            elif args.get("t_in_epochs", True):
-                sched.step(t)
-            else:
-                sched.step_update(t)
-            out.append([float(g["lr"]) for g in opt.param_groups])
-    return out
+
+    def step(sched: Any, opt: Any, i: int) -> None:
+        if metrics is not None:
+            sched.step(i + 1, metrics[i])
+        elif args.get("t_in_epochs", True):
+            sched.step(i + 1)
+        else:
+            sched.step_update(i + 1)
+
+    return run(lambda opt: getattr(scheduler, name.removeprefix("timm."))(opt, **args), lrs,
+               steps, step).lrs
 
 
 def timm_cycle(s: float, T0: int, m: float) -> int:
@@ -373,11 +345,8 @@ def test_timm_agrees(name: str, data: st.DataObject) -> None:
     """Driven by timm's protocol, on the suite's own argument strategies, every step is the
     oracle's within its closed-form tolerance, but where timm departs from its docs."""
     pytest.importorskip("timm.scheduler", reason="timm is not installed")
-    import conformance.specs.timm as specs
-
-    spec = next(s for s in specs.ALL if s.name == name)
-    lrs = data.draw(group_lrs(3))
-    args = data.draw(spec.draw_args(len(lrs)))
+    spec = SPECS[name]
+    lrs, args = data.draw(spec_case(name))
     try:
         oracle = spec.oracle(lrs, args)
     except ValueError:

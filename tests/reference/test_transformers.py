@@ -5,28 +5,26 @@ documented formulas, properties, rejections, and a cross-check against the real 
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import pytest
-from helpers_b import closed_ulps_check, group_lrs, optimizer, rejects
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conformance.specs import SPECS
 from reference import make
 from reference.transformers import FAMILY
+from tests.reference.support import (
+    close,
+    closed_ulps_check,
+    group_lrs,
+    rejects,
+    rows,
+    run,
+    spec_case,
+)
 
 FAST = settings(max_examples=50, deadline=None)
-
-
-def rows(name: str, lrs: list[float], steps: int, **params: Any) -> list[list[float]]:
-    s = make(name, lrs, **params)
-    return [s.lr(e) for e in range(steps + 1)]
-
-
-def close(a: list[list[float]], b: list[list[float]]) -> None:
-    for x, y in zip(a, b, strict=True):
-        assert x == pytest.approx(y, rel=1e-14, abs=1e-15)
 
 
 # -- by hand --------------------------------------------------------------------------------
@@ -181,16 +179,7 @@ def run_transformers(name: str, lrs: list[float], args: dict[str, Any],
                      steps: int) -> list[list[float]]:
     """Build transformers' factory `name` and step it (optimizer.step() first each time)."""
     factories = pytest.importorskip("transformers.optimization")
-    opt = optimizer(lrs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        sched = getattr(factories, name)(opt, **args)
-        out = [[float(g["lr"]) for g in opt.param_groups]]
-        for _ in range(steps):
-            opt.step()
-            sched.step()
-            out.append([float(g["lr"]) for g in opt.param_groups])
-    return out
+    return run(lambda opt: getattr(factories, name)(opt, **args), lrs, steps).lrs
 
 
 #: Where the spec rules beyond transformers' documentation (docs/spec.md): the cosine decays
@@ -208,15 +197,12 @@ def test_transformers_agrees(name: str, data: st.DataObject) -> None:
     for lr_end and min_lr) the factory follows the oracle within its closed-form tolerance,
     on the suite's own argument strategies."""
     pytest.importorskip("transformers")
-    from conformance.specs import SPECS, args_of, cap
-
-    lr = data.draw(st.sampled_from([0.1, 1.0, 3e-4]) | st.floats(1e-4, 10.0))
-    args = data.draw(args_of(name, 1))
+    lrs, args = data.draw(spec_case(name, most=1))
     try:
-        oracle = make(name, [lr], **args)
+        oracle = make(name, lrs, **args)
     except ValueError:
         return
-    steps = cap(SPECS[name].horizon(args))
+    steps = SPECS[name].steps(args)
     if name in HOLDS_PAST_T:
         steps = min(steps, args["num_training_steps"])
-    closed_ulps_check(oracle, run_transformers(name, [lr], args, steps))
+    closed_ulps_check(oracle, run_transformers(name, lrs, args, steps))

@@ -7,11 +7,12 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
-from helpers_b import group_lrs, rejects, replay_from
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reference import SCHEDULES, Schedule, make
+from conformance.specs import args_of, to_oracle
+from reference import Schedule, make
+from tests.reference.support import check_replay, group_lrs, rejects, uncapped
 
 FAST = settings(max_examples=50, deadline=None)
 
@@ -26,23 +27,22 @@ def test_linear_annealing_by_hand() -> None:
 
 
 @FAST
-@given(lrs=group_lrs(), n=st.integers(1, 100), extra=st.integers(1, 300),
-       k=st.integers(0, 500))
-def test_linear_annealing_shape(lrs: list[float], n: int, extra: int, k: int) -> None:
+@given(lrs=group_lrs(), args=args_of("LinearAnnealingLR", 1), k=st.integers(0, 500))
+def test_linear_annealing_shape(lrs: list[float], args: dict[str, int], k: int) -> None:
     """Peak b at e = N - 1, zero from e = T - 1, linear in between; a resumed state
     continues the same (the schedule is defined on the epoch, not a call counter)."""
-    T = n + extra
-    s = make("LinearAnnealingLR", lrs, num_annealing_steps=n, num_total_steps=T)
+    n, T = args["num_annealing_steps"], args["num_total_steps"]
+    extra = T - n
+    s = make("LinearAnnealingLR", lrs, **args)
+    steps = uncapped("LinearAnnealingLR", args)  # past T, uncapped
     assert s.lr(n - 1) == pytest.approx(lrs, rel=1e-15)  # b * N / N rounds twice
     assert s.lr(T - 1) == [0.0] * len(lrs)
-    for e in range(T + 5):
+    for e in range(steps):
         for v, b in zip(s.lr(e), lrs, strict=True):
             assert 0.0 <= v <= b * (1 + 1e-15)
     mid = n + extra // 2  # t = mid + 1 on the descent
     assert s.lr(mid) == pytest.approx([b * (T - mid - 1) / extra for b in lrs], rel=1e-15)
-    steps = T + 5
-    straight, resumed = replay_from(s, min(k, steps), steps)
-    assert straight == resumed
+    check_replay(s, steps, k)
 
 
 def test_linear_annealing_rejects_invalid() -> None:
@@ -76,25 +76,14 @@ def test_gradual_warmup_hands_over_to_cosine() -> None:
     assert s.lr(15) == [0.01, 0.01]
 
 
-AFTER = [
-    ("StepLR", {"step_size": 3, "gamma": 0.5}),
-    ("MultiStepLR", {"milestones": [2, 5], "gamma": 0.1}),
-    ("ExponentialLR", {"gamma": 0.9}),
-    ("CosineAnnealingLR", {"T_max": 7, "eta_min": 0.001}),
-]
-
-
 @FAST
-@given(lrs=group_lrs(), M=st.one_of(st.just(1.0), st.floats(1.0, 10.0)),
-       E=st.integers(1, 40), after=st.one_of(st.none(), st.sampled_from(AFTER)),
-       k=st.integers(0, 120))
-def test_gradual_warmup_properties(lrs: list[float], M: float, E: int,
-                                   after: tuple[str, dict[str, Any]] | None, k: int) -> None:
+@given(lrs=group_lrs(), data=st.data(), k=st.integers(0, 120))
+def test_gradual_warmup_properties(lrs: list[float], data: st.DataObject, k: int) -> None:
     """The warmup rises monotonically to b M at E, the after_scheduler continues from its
     epoch 0 there, and a saved state resumes identically."""
-    if after is not None and after[0] not in SCHEDULES:
-        pytest.skip(f"{after[0]} is not in the oracle yet")
-    s = make("GradualWarmupScheduler", lrs, multiplier=M, total_epoch=E, after_scheduler=after)
+    args = to_oracle(data.draw(args_of("GradualWarmupScheduler", len(lrs))))
+    M, E, after = args["multiplier"], args["total_epoch"], args["after_scheduler"]
+    s = make("GradualWarmupScheduler", lrs, **args)
     warm = [s.lr(e) for e in range(E + 1)]
     for before, now in pairwise(warm):
         assert all(a <= b for a, b in zip(before, now, strict=True))
@@ -105,9 +94,7 @@ def test_gradual_warmup_properties(lrs: list[float], M: float, E: int,
         sub = make(after[0], [b * M for b in lrs], **after[1])
         assert s.lr(E + k) == pytest.approx(sub.lr(k), rel=1e-15)
         assert s.lr(E + 1 + k) == sub.lr(1 + k)
-    steps = E + 60
-    straight, resumed = replay_from(s, min(k, steps), steps)
-    assert straight == resumed
+    check_replay(s, E + 60, k)
 
 
 def test_gradual_warmup_rejects_invalid() -> None:
