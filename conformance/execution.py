@@ -232,13 +232,12 @@ def sample(target: Target, timeout: float = TIMEOUT) -> Any:
     import io
 
     from conformance.catalogue import cases
-    from conformance.harness import Run
+    from conformance.harness import Run, quiet
 
     warm_up()
 
     def body(case: Case) -> None:
-        with time_limit(timeout, case), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with time_limit(timeout, case), quiet():
             try:
                 built = Run(target, case).sched
             except Exception:

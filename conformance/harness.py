@@ -3,12 +3,13 @@ and write a reproducer script for what was seen."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import math
 import traceback
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ import torch
 
 from conformance import drivers
 from conformance.lambdas import Lam
-from conformance.specs import Sub
+from conformance.specs import Sub, on_subs
 from conformance.targets import Target
 
 _DRIVERS = drivers.__file__.removesuffix("c") if drivers.__file__ else "drivers.py"
@@ -80,13 +81,9 @@ def optimizer_text(case: Case) -> str:
 
 def materialize(value: Any, opt: torch.optim.Optimizer) -> Any:
     """Sub descriptions -> torch schedulers built on `opt` (in order, as a user would)."""
-    if isinstance(value, Sub):
-        from torch.optim import lr_scheduler
+    from torch.optim import lr_scheduler
 
-        return getattr(lr_scheduler, value.name)(opt, **value.args)
-    if isinstance(value, list) and value and all(isinstance(v, Sub) for v in value):
-        return [materialize(v, opt) for v in value]
-    return value
+    return on_subs(value, lambda s: getattr(lr_scheduler, s.name)(opt, **s.args))
 
 
 def arguments(target: Target, case: Case) -> dict[str, Any]:
@@ -247,10 +244,17 @@ def trajectory(target: Target, case: Case) -> tuple[Run, list[list[float]]]:
     return run, seen
 
 
-def quiet_trajectory(target: Target, case: Case) -> tuple[Run, list[list[float]]]:
-    """`trajectory` with warnings silenced (for checks that are not about warnings)."""
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Warnings ignored: a check about anything else must neither fail on one nor print it."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        yield
+
+
+def quiet_trajectory(target: Target, case: Case) -> tuple[Run, list[list[float]]]:
+    """`trajectory` with warnings silenced (for checks that are not about warnings)."""
+    with quiet():
         return trajectory(target, case)
 
 

@@ -176,3 +176,25 @@ def test_a_correct_member_passes_the_new_checks(member: Any) -> None:
               "state_dict.snapshot", "construct", "api", "cost.step_cost"]
     results = _run(member, member.SPEC, checks)
     assert results.ok, str(results)
+
+
+def test_finite_allows_what_the_spec_s_error_model_allows() -> None:
+    """The thorough profile's seed 2: in torch's ChainedScheduler, LinearLR's last factor
+    1 + (0 - 0.01) / (0.03 - 0.02) cancels to -2^-52 and ConstantLR's restore multiplies it by
+    64, so the lr that should be 0 is -7.4e-20, 22 ulps of the group's largest lr: beyond the
+    16 a lone schedule's rounding takes, within the chain's error model. A clearly negative
+    lr still fails."""
+    from conformance.checks.api import finite
+    from conformance.specs import Sub
+    from conformance.targets import Request, bind
+
+    (chain,) = bind([("torch.optim.lr_scheduler:ChainedScheduler", L.ChainedScheduler)],
+                    Request())
+    subs = [Sub("MultiplicativeLR", {"lr_lambda": [Lam("const", 1.0), Lam("const", 0.875)]}),
+            Sub("LinearLR", {"start_factor": 0.01, "end_factor": 0.0, "total_iters": 3}),
+            Sub("ConstantLR", {"factor": 0.015625, "total_iters": 3})]
+    finite(chain, Case([0.1, 0.1], {"schedulers": subs}, 3))
+    below = [Sub("MultiplicativeLR", {"lr_lambda": Lam("const", -1.0)}),
+             Sub("ConstantLR", {"factor": 0.5, "total_iters": 3})]
+    with pytest.raises(AssertionError, match="has lr -"):
+        finite(chain, Case([0.1, 0.1], {"schedulers": below}, 3))

@@ -3,12 +3,9 @@ whatever lr the group has, so it composes with external changes and ChainedSched
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable
-
 from conformance.catalogue import check
-from conformance.checks.common import compare
-from conformance.harness import Case, Mismatch, Run, group_lrs, script, start
+from conformance.checks.common import Tolerance, compare
+from conformance.harness import Case, Mismatch, Run, group_lrs, quiet, script, start
 from conformance.targets import Target
 from reference import Schedule
 from reference.base import SAFETY, U, ulp
@@ -18,21 +15,20 @@ EXTERNAL = 0.5
 CHAINED_GAMMA = 0.9
 
 
-def _one_step_tol(oracle: Schedule, prev: list[list[float]]) -> Callable[[int, int], float]:
-    """Tolerance of a single recurrence step from the target's own previous lr."""
+def _one_step_tol(oracle: Schedule, prev: list[list[float]], steps: int = 1) -> Tolerance:
+    """Tolerance of `steps` recurrence steps from the target's own previous lr, in ulps of
+    the largest of that lr, the floor and the base lr."""
     floors = oracle.floor()
 
-    def tol(t: int, g: int) -> float:
+    def scale(t: int, g: int) -> float:
+        return max(abs(prev[t][g]), abs(floors[g]), abs(oracle.base_lrs[g]))
+
+    def bound(t: int, g: int) -> float:
         d = abs(prev[t][g] - floors[g])
-        scale = max(abs(prev[t][g]), abs(floors[g]), abs(oracle.base_lrs[g]))
-        return SAFETY * U * oracle.kappa(t + 1) * d + oracle.closed_ulps(t + 1) * ulp(scale)
+        return steps * (SAFETY * U * oracle.kappa(t + 1) * d
+                        + oracle.closed_ulps(t + 1) * ulp(scale(t, g)))
 
-    return tol
-
-
-def _scale(oracle: Schedule, prev: list[list[float]]) -> Callable[[int, int], float]:
-    floors = oracle.floor()
-    return lambda t, g: max(abs(prev[t][g]), abs(floors[g]), abs(oracle.base_lrs[g]))
+    return Tolerance(bound, scale)
 
 
 @check("chain.external_change", "spec", "chainable", "lr_scheduler", "no_metrics")
@@ -43,8 +39,7 @@ def external_change(target: Target, case: Case) -> float:
     oracle = target.spec.oracle(case.lrs, case.args)
     at = case.steps // 2
     prev, seen, expected = [], [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = start(target, case)
         for e in range(1, case.steps + 1):
             if e == at + 1:
@@ -58,7 +53,7 @@ def external_change(target: Target, case: Case) -> float:
             expected.append(oracle.recur(e, before))
     try:
         return compare(target, case, seen, expected, _one_step_tol(oracle, prev),
-                       _scale(oracle, prev), "a step ignored the lr the group had", first=1)
+                       "a step ignored the lr the group had", first=1)
     except Mismatch as exc:
         exc.script = script(target, case, [
             "opt.step()",
@@ -86,8 +81,7 @@ def chained(target: Target, case: Case) -> float:
     assert target.spec is not None
     oracle = target.spec.oracle(case.lrs, case.args)
     prev, seen, expected = [], [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = Run(target, case)
         opt = run.opt
         chain = ChainedScheduler([run.sched, ExponentialLR(opt, gamma=CHAINED_GAMMA)])
@@ -98,10 +92,9 @@ def chained(target: Target, case: Case) -> float:
             prev.append(before)
             seen.append(group_lrs(opt))
             expected.append([v * CHAINED_GAMMA for v in oracle.recur(e, before)])
-    base = _one_step_tol(oracle, prev)
     try:
-        return compare(target, case, seen, expected, lambda t, g: 2 * base(t, g),
-                       _scale(oracle, prev), "in a ChainedScheduler, a step is not the product",
+        return compare(target, case, seen, expected, _one_step_tol(oracle, prev, 2),
+                       "in a ChainedScheduler, a step is not the product",
                        first=1)
     except Mismatch as exc:
         exc.script = script(target, case, [

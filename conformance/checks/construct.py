@@ -13,12 +13,11 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-import warnings
 from typing import Any
 
 from conformance import drivers, versions
 from conformance.catalogue import check
-from conformance.checks.common import compare, exact
+from conformance.checks.common import Tolerance, compare
 from conformance.harness import (
     Case,
     Mismatch,
@@ -27,6 +26,7 @@ from conformance.harness import (
     arguments,
     materialize,
     optimizer,
+    quiet,
     script,
     step_lines,
 )
@@ -175,7 +175,7 @@ def lrs_of(run: Run, steps: int) -> list[list[float]]:
 
 def _same(target: Target, case: Case, got: list[list[float]], want: list[list[float]],
           what: str, first: int = 0) -> None:
-    compare(target, case, got, want, exact, lambda t, g: abs(want[t][g]) or 1.0, what,
+    compare(target, case, got, want, Tolerance.exact(want), what,
             first=first)
 
 
@@ -202,8 +202,7 @@ def torch_builds_on_used(cls: type) -> bool:
     warmup has used as on a fresh one (CyclicLR does not: its first lr comes from the
     initial_lr another scheduler set, docs/findings-resume.md)."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             opt = small_optimizer()
             fresh = _probe_lrs(build_torch(cls, opt), opt)
             used, warm = _used(Case([0.1, 0.5], {}, 0))
@@ -251,8 +250,7 @@ def used_optimizer(target: Target, case: Case) -> None:
     if not all(torch_builds_on_used(c) for c in torch_classes(target)):
         return  # torch's own class does not: nothing to hold to
     steps = min(case.steps, COMPARED)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         want = lrs_of(Run(target, case), steps)
         opt, warm = _used(case)
         try:
@@ -340,8 +338,7 @@ def torch_nests(name: str, case: Case, steps: int) -> bool:
     ChainedScheduler does not take (docs/findings-resume.md)."""
     if name == "SequentialLR" and not versions.holds("sequential_recursive_undo"):
         return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         flat = _torch_lrs(name, case, False, steps)
         nested = _torch_lrs(name, case, True, steps)
     return flat is not None and flat == nested
@@ -361,8 +358,7 @@ def nested(target: Target, case: Case) -> None:
     if not torch_nests(name, case, steps):
         return  # torch's own composite does not hold it on this case: nothing to hold to
     kind = NESTING[name]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         want = lrs_of(Run(target, case), steps)
         opt = optimizer(case)
         inner = Case(case.lrs, _nested_args(case, opt, kind), case.steps, case.metrics,

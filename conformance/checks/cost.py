@@ -7,11 +7,10 @@ C code is not seen."""
 from __future__ import annotations
 
 import sys
-import warnings
 from typing import Any
 
 from conformance.catalogue import check
-from conformance.harness import Case, Mismatch, script, start, step_lines
+from conformance.harness import Case, Mismatch, quiet, script, start, step_lines
 from conformance.targets import Target
 
 #: The early window starts here; each window is WINDOW consecutive steps.
@@ -76,8 +75,7 @@ def step_cost(target: Target, case: Case) -> None:
     # every time (tracing it costs as much as the rest of the check).
     costs: dict[int, int] = {}
     iteration: dict[int, int] = {}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = start(target, case)
         for t in range(1, steps + 1):
             if t in (EARLY, EARLY + 1, steps - WINDOW + 1, steps - WINDOW + 2):

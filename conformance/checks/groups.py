@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.catalogue import check
-from conformance.checks.common import compare, exact
+from conformance.checks.common import Tolerance, compare
 from conformance.harness import Case, Mismatch, quiet_trajectory, script, stepping
-from conformance.specs import SPECS, Spec, Sub
+from conformance.specs import SPECS, Spec, Sub, on_subs
 from conformance.targets import Target
 
 
@@ -25,12 +25,9 @@ def _slice(spec: Spec | None, args: dict[str, Any], g: int, n: int) -> dict[str,
     for key, value in args.items():
         if key in names and isinstance(value, (list, tuple)) and len(value) == n:
             out[key] = [value[g]]
-        elif isinstance(value, Sub):
-            out[key] = Sub(value.name, _slice(SPECS.get(value.name), value.args, g, n))
-        elif isinstance(value, list) and value and all(isinstance(v, Sub) for v in value):
-            out[key] = [Sub(v.name, _slice(SPECS.get(v.name), v.args, g, n)) for v in value]
         else:
-            out[key] = value
+            out[key] = on_subs(value, lambda s: Sub(s.name, _slice(SPECS.get(s.name), s.args,
+                                                                    g, n)))
     return out
 
 
@@ -48,9 +45,7 @@ def independent(target: Target, case: Case) -> float:
         _, single = quiet_trajectory(target, alone)
         mine = [[row[g]] for row in together]
         try:
-            scale = [abs(row[0]) or 1.0 for row in single]
-            worst = max(worst, compare(target, alone, mine, single, exact,
-                                       lambda t, _g, s=scale: s[t],  # type: ignore[misc]
+            worst = max(worst, compare(target, alone, mine, single, Tolerance.exact(single),
                                        f"group {g} of {n} differs from a run with it alone",
                                        groups=[g]))
         except Mismatch as exc:
@@ -83,5 +78,5 @@ def list_args(target: Target, case: Case) -> float:
     b = Case(case.lrs, listed, case.steps, case.metrics, case.optim)
     _, want = quiet_trajectory(target, a)
     _, got = quiet_trajectory(target, b)
-    return compare(target, b, got, want, exact, lambda t, g: abs(want[t][g]) or 1.0,
+    return compare(target, b, got, want, Tolerance.exact(want),
                    "a list of equal per-group values differs from the scalar")

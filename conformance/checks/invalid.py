@@ -15,13 +15,12 @@ schedule for it.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 from conformance.binding import Unequal
 from conformance.catalogue import check
-from conformance.harness import Case, Mismatch, Run, script, stepping
+from conformance.harness import Case, Mismatch, Run, quiet, script, stepping
 from conformance.specs import Derived, Spec, overridden
 from conformance.targets import Target
 
@@ -91,8 +90,7 @@ def invalid_arguments(target: Target, case: Case) -> None:
     with a message, before any step."""
     spec = target.spec
     assert spec is not None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         try:
             Run(target, case)
         except Exception:

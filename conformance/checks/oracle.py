@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import warnings
-
 from conformance.catalogue import check
-from conformance.checks.common import closed_tol, compare, scale_of
-from conformance.harness import Case, Mismatch, Run, quiet_trajectory, script, stepping
+from conformance.checks.common import Tolerance, compare, reference_lrs
+from conformance.harness import Case, Mismatch, Run, quiet, quiet_trajectory, script, stepping
 from conformance.targets import Target
 from reference.base import ulp
 
@@ -22,17 +20,8 @@ def agreement(target: Target, case: Case) -> float:
     assert target.spec is not None
     oracle = target.spec.oracle(case.lrs, case.args)
     _, seen = quiet_trajectory(target, case)
-    if case.metrics is not None or not oracle.closed:
-        expected = oracle.trajectory(case.steps, case.metrics)
-    else:
-        expected = oracle.reference(case.steps)
-    if oracle.chainable and case.metrics is None:
-        tols = oracle.tolerance(case.steps, expected)
-        tol = lambda t, g: tols[t][g]  # noqa: E731
-    else:
-        tol = closed_tol(oracle, expected)
-    return compare(target, case, seen, expected, tol, scale_of(oracle, expected),
-                   "lr differs from the reference schedule")
+    expected, tol = reference_lrs(oracle, case)
+    return compare(target, case, seen, expected, tol, "lr differs from the reference schedule")
 
 
 @check("oracle.momentum", "spec", "momentum")
@@ -43,8 +32,7 @@ def momentum(target: Target, case: Case) -> float:
     if oracle.momenta(0) is None:
         return 0.0
     opt_seen: list[list[float]] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = Run(target, case)
         opt_seen.append(_momenta(run.opt))
         run.opt.step()
@@ -55,9 +43,10 @@ def momentum(target: Target, case: Case) -> float:
     # The spec's error model: momentum_ulps(step) ulps of the group's momentum scale.
     scales = [oracle.momentum_scale(row) for row in expected]
     try:
-        return compare(target, case, opt_seen, expected,
-                       lambda t, g: oracle.momentum_ulps(t) * ulp(scales[t][g]),
-                       lambda t, g: scales[t][g], "momentum differs from the reference schedule")
+        tol = Tolerance(lambda t, g: oracle.momentum_ulps(t) * ulp(scales[t][g]),
+                        lambda t, g: scales[t][g])
+        return compare(target, case, opt_seen, expected, tol,
+                       "momentum differs from the reference schedule")
     except Mismatch as err:
         # compare's reproducer prints the lr; this check's must print the momentum.
         if err.step is not None and err.group is not None:

@@ -3,11 +3,9 @@ and the oracle's closed form agree (the step() path is held to them by oracle.ag
 
 from __future__ import annotations
 
-import warnings
-
 from conformance.catalogue import check
-from conformance.checks.common import closed_tol, compare, scale_of
-from conformance.harness import Case, Mismatch, jump_lines, number, script, start, stepping
+from conformance.checks.common import Tolerance, compare
+from conformance.harness import Case, Mismatch, jump_lines, number, quiet, script, start, stepping
 from conformance.targets import Target
 
 
@@ -26,8 +24,7 @@ def own_closed_form(target: Target, case: Case) -> float:
     assert target.spec is not None
     oracle = target.spec.oracle(case.lrs, case.args)
     seen, expected = [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = start(target, case)
         for _ in range(case.steps + 1):
             epoch = run.sched.last_epoch
@@ -36,8 +33,7 @@ def own_closed_form(target: Target, case: Case) -> float:
             expected.append(oracle.lr(epoch))
             run.step()
     try:
-        return compare(target, case, seen, expected, closed_tol(oracle, expected),
-                       scale_of(oracle, expected),
+        return compare(target, case, seen, expected, Tolerance.closed(oracle, expected),
                        "_get_closed_form_lr() differs from the closed form")
     except Mismatch as exc:
         exc.script = script(target, case, [
@@ -55,22 +51,24 @@ def step_epoch(target: Target, case: Case) -> float:
     oracle = target.spec.oracle(case.lrs, case.args)
     epochs = epochs_for(case, "fractional" in target.spec.flags)
     seen, expected = [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = start(target, case)
         for epoch in epochs:
             run.jump(epoch)
             seen.append(run.lrs())
             expected.append(oracle.lr(epoch))
+
+    def jumped(call: int) -> str:
+        return " ".join(jump_lines(target, case, repr(epochs[call])))
+
+
     try:
-        return compare(target, case, seen, expected, closed_tol(oracle, expected, epochs),
-                       scale_of(oracle, expected), "step(epoch) differs from the closed form")
+        return compare(target, case, seen, expected, Tolerance.closed(oracle, expected, epochs),
+                       "step(epoch) differs from the closed form",
+                       step_label=lambda call: f"{jumped(call)} (call {call + 1})")
     except Mismatch as exc:
         call = exc.step or 0
-        epoch = epochs[call]
-        jump = " ".join(jump_lines(target, case, repr(epoch)))
-        exc.message = exc.message.replace(f"step {call},", f"{jump} (call {call + 1}),")
-        exc.step = call
+        jump = jumped(call)
         if exc.series is not None:
             exc.series["xlabel"] = "call (the epochs jumped to: " + ", ".join(
                 map(repr, epochs)) + ")"

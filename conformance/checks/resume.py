@@ -17,13 +17,12 @@ anneal_epochs is at most 1."""
 from __future__ import annotations
 
 import copy
-import warnings
 from typing import Any
 
 from conformance import versions
 from conformance.catalogue import check
-from conformance.checks.common import compare, exact
-from conformance.harness import Case, Mismatch, Run, optimizer, script, start, stepping
+from conformance.checks.common import Tolerance, compare
+from conformance.harness import Case, Mismatch, Run, optimizer, quiet, script, start, stepping
 from conformance.targets import Target
 
 
@@ -32,8 +31,7 @@ def missing_initial_lr(target: Target, case: Case) -> None:
     """Building with last_epoch=k >= 0 on groups without 'initial_lr' raises KeyError."""
     k = max(case.steps, 1)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             Run(target, case, last_epoch=k)
     except KeyError:
         return
@@ -109,8 +107,7 @@ def constructor(target: Target, case: Case) -> None:
     # catalogue's (checks/__init__.py).
     from conformance.checks.construct import torch_classes
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = start(target, case)
         seen, saved = [run.lrs()], {}
         chosen = set(_points(case.steps))
@@ -140,7 +137,7 @@ def _compare(target: Target, case: Case, got: list[list[float]], want: list[list
     from conformance.checks.construct import lockstep
 
     try:
-        compare(target, case, got, want, exact, lambda t, g: abs(want[t][g]) or 1.0,
+        compare(target, case, got, want, Tolerance.exact(want),
                 f"built with last_epoch={n - 1} on the optimizer state saved after {n} "
                 f"steps, the target does not continue as the target stepped {n} times",
                 first=n)

@@ -21,7 +21,6 @@ import functools
 import io
 import pickle
 import types
-import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -29,13 +28,14 @@ from typing import Any
 from conformance import versions
 from conformance.binding import Unequal
 from conformance.catalogue import check
-from conformance.checks.common import compare, exact
+from conformance.checks.common import Tolerance, compare
 from conformance.harness import (
     Case,
     Mismatch,
     Run,
     optimizer,
     optimizer_text,
+    quiet,
     script,
     start,
     step_lines,
@@ -93,8 +93,7 @@ def _rest(run: Run, case: Case, stop: int | None = None) -> list[list[float]]:
 def _continues(target: Target, case: Case, transport: Callable[[Any], Any], how: str) -> float:
     """Save halfway, restore into a fresh optimizer and scheduler through `transport`, and
     require the same lrs as the original from there on, bit for bit."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run, half = _prefix(target, case)
         saved, opt_saved = transport(run.save()), copy.deepcopy(run.opt.state_dict())
         want = _rest(run, case)
@@ -105,7 +104,7 @@ def _continues(target: Target, case: Case, transport: Callable[[Any], Any], how:
         fresh.opt.step()
         got = _rest(fresh, case)
     try:
-        return compare(target, case, got, want, exact, lambda t, g: abs(want[t][g]) or 1.0,
+        return compare(target, case, got, want, Tolerance.exact(want),
                        f"restored {how}, the scheduler does not continue identically",
                        first=half)
     except Mismatch as exc:
@@ -151,8 +150,7 @@ def no_optimizer(target: Target, case: Case) -> None:
     from torch.optim import Optimizer
     from torch.optim.lr_scheduler import LRScheduler
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run, half = _prefix(target, case)
         state = run.save()
     found = _find(state, (Optimizer, LRScheduler))
@@ -196,8 +194,7 @@ def snapshot(target: Target, case: Case) -> None:
     than it: the state does not grow with the step count (no history kept in it)."""
     ends = target.spec is not None and "has_end" in target.spec.flags
     steps = case.steps if ends else max(case.steps, LONG)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run, half = _prefix(target, case)
         taken = run.save()
         frozen = pickle.dumps(copy.deepcopy(taken))
@@ -414,8 +411,7 @@ def torch_loads_cleanly(cls: type) -> bool:
     from conformance.checks.construct import build_torch, small_optimizer
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             saved = build_torch(cls, small_optimizer()).state_dict()
             before = copy.deepcopy(saved)
             other = build_torch(cls, small_optimizer())
@@ -442,8 +438,7 @@ def reload(target: Target, case: Case) -> float:
     where torch's own class does so on the running torch."""
     other = other_case(target, case)
     twice = all(torch_loads_cleanly(c) for c in _torch_classes(target))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run, half = _prefix(target, case)
         # A copy: a state that aliases the live scheduler is state_dict.snapshot's finding.
         saved, opt_saved = copy.deepcopy(run.save()), copy.deepcopy(run.opt.state_dict())
@@ -469,7 +464,7 @@ def reload(target: Target, case: Case) -> float:
         got = _rest(fresh, case, half + RELOADED)
     changed = sorted(k for k in case.args if other.args.get(k) != case.args[k])
     try:
-        return compare(target, case, got, want, exact, lambda t, g: abs(want[t][g]) or 1.0,
+        return compare(target, case, got, want, Tolerance.exact(want),
                        f"loaded {'twice ' if twice else ''}into one built with group lrs "
                        f"{other.lrs} and other {', '.join(changed) or 'arguments: none'}, the "
                        "state does not continue as the saved scheduler", first=half)
@@ -605,8 +600,7 @@ def _functions(target: Target, case: Case) -> None:
             body = ["from conformance.checks.state import Decay, inverse",
                     "opt = make_opt()", f"sched = {_call(target, given, name, text)}",
                     *_steps(target, given, FUNCTION_STEPS)]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+            with quiet():
                 run = start(target, given)
                 for _ in range(FUNCTION_STEPS):
                     run.step()
@@ -641,8 +635,7 @@ def _restores(target: Target, case: Case, given: Case, name: str, state: Any,
                        script=script(target, case, [*body, f"print({_save_text(target)})"]))
     other = Case(given.lrs, {**given.args, name: Decay(fn.rate * 2)}, given.steps,
                  given.metrics, given.optim)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = start(target, given)
         loaded = start(target, other)
         for _ in range(FUNCTION_STEPS):
@@ -654,7 +647,7 @@ def _restores(target: Target, case: Case, given: Case, name: str, state: Any,
         stop = FUNCTION_STEPS + RESTORED
         want, got = _rest(run, given, stop), _rest(loaded, given, stop)
     try:
-        compare(target, case, got, want, exact, lambda t, g: abs(want[t][g]) or 1.0,
+        compare(target, case, got, want, Tolerance.exact(want),
                 f"loaded into one built with {name}=Decay({fn.rate * 2}), the state of "
                 f"{name}=Decay({fn.rate}) does not continue as the saved scheduler: the "
                 "callable object's __dict__ was not restored", first=FUNCTION_STEPS)

@@ -9,18 +9,17 @@ import warnings
 from typing import Any
 
 from conformance.catalogue import check
-from conformance.harness import Case, Mismatch, Run, script, start, step_lines
+from conformance.harness import Case, Mismatch, Run, optimizer, quiet, script, start, step_lines
 from conformance.targets import Target
 
 
 @functools.cache
 def torch_texts() -> dict[str, str]:
     """The warning texts of the installed torch, provoked on its own StepLR."""
-    import torch
     from torch.optim import lr_scheduler
 
     def provoke(action: str) -> str:
-        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+        opt = optimizer(Case([0.1], {}, 1))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             sched = lr_scheduler.StepLR(opt, step_size=1)
@@ -123,8 +122,7 @@ def overridden(target: Target, case: Case) -> None:
 @check("warnings.epoch_deprecated", "torch_warnings")
 def epoch(target: Target, case: Case) -> None:
     """step(epoch) warns with torch's epoch deprecation text."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = start(target, case)
     _expect_once(target, case, "epoch", _record(lambda: run.jump(max(case.steps, 1))),
                  ["opt.step()", f"sched.step({max(case.steps, 1)})"])

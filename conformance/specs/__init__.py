@@ -50,6 +50,16 @@ class Sub:
         return (self.name, to_oracle(self.args))
 
 
+def on_subs(value: Any, fn: Callable[[Sub], Any]) -> Any:
+    """`fn` applied to a sub-scheduler argument (a Sub, or each of a list of them); any other
+    argument unchanged."""
+    if isinstance(value, Sub):
+        return fn(value)
+    if isinstance(value, list) and value and all(isinstance(v, Sub) for v in value):
+        return [fn(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Derived:
     """An invalid override's value computed from the valid case it overrides: `fn(args, lrs)`
@@ -80,15 +90,7 @@ def overridden(override: Mapping[str, Any], args: Args, lrs: list[float]) -> Arg
 
 def to_oracle(args: Args) -> Args:
     """Constructor arguments -> oracle parameters (Sub descriptions become pairs)."""
-    out: Args = {}
-    for key, value in args.items():
-        if isinstance(value, Sub):
-            out[key] = value.oracle()
-        elif isinstance(value, list) and value and all(isinstance(v, Sub) for v in value):
-            out[key] = [v.oracle() for v in value]
-        else:
-            out[key] = value
-    return out
+    return {key: on_subs(value, Sub.oracle) for key, value in args.items()}
 
 
 @dataclass(frozen=True, eq=False)  # compared and hashed by identity (a cache key)

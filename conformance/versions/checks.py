@@ -26,7 +26,17 @@ from typing import Any
 
 from conformance import versions
 from conformance.catalogue import check
-from conformance.harness import Case, Mismatch, Run, group_lrs, number, script, start, stepping
+from conformance.harness import (
+    Case,
+    Mismatch,
+    Run,
+    group_lrs,
+    number,
+    quiet,
+    script,
+    start,
+    stepping,
+)
 from conformance.targets import Target, accepts
 from conformance.versions import probes
 from reference.base import ulp
@@ -123,8 +133,7 @@ def step_tracking(target: Target, case: Case) -> None:
     new = probes.opt_called_flag.holds()
     entry = probes.opt_called_flag if new else probes.step_counter_wrapper
     marker = "_wrapped_by_lr_sched" if new else "_with_counter"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         opt = Run(target, case).opt
     body = [f"print(hasattr(opt.step, {marker!r}), sorted(vars(opt.step)) if hasattr("
             "opt.step, '__dict__') else None)"]
@@ -157,8 +166,7 @@ def plateau(target: Target, case: Case) -> None:
     confirm("versions.plateau")
     metrics = case.metrics or [1.0] * case.steps
     if applies(probes.plateau_last_lr_at_init, target) and hasattr(target.obj, "get_last_lr"):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             run = start(target, case)
             for t in range(case.steps + 1):
                 if t:
@@ -189,8 +197,7 @@ def _new_group(target: Target, case: Case, metrics: list[float], min_lr: float) 
     body = ['opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(1))], '
             f'"lr": {case.lrs[0]!r}}})', f"for m in {run!r}:", "    opt.step()",
             "    sched.step(m)", "print([g['lr'] for g in opt.param_groups])"]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         started = start(target, case)
         opt, sched = started.opt, started.sched
         opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(1))], "lr": case.lrs[0]})
@@ -217,8 +224,7 @@ def torch_load(target: Target, case: Case) -> None:
     import torch
 
     confirm("versions.torch_load")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         started = start(target, case)
         half = case.steps // 2
         for _ in range(half):
@@ -235,8 +241,7 @@ def torch_load(target: Target, case: Case) -> None:
         raise _entry_fail(entry, f"torch.save refuses the state_dict: {type(exc).__name__}: "
                           f"{exc}", target, case, body) from None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # 2.4-2.5 warn FutureWarning here; the probe checks it
+        with quiet():  # 2.4-2.5 warn FutureWarning here; the probe checks it
             torch.load(buf)
     except Exception as exc:
         default = "weights_only=True" if entry.holds() else "weights_only=False"
@@ -254,8 +259,7 @@ def initial_step(target: Target, case: Case) -> None:
     confirm("versions.initial_step")
     if not applies(probes.is_initial, target):
         return
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         sched = start(target, case).sched
     if vars(sched).get("_is_initial") is not False:
         raise _entry_fail(probes.is_initial, "after construction the instance has no "
@@ -296,8 +300,7 @@ def tensor_lr(target: Target, case: Case) -> None:
              "opt = make_opt()", "for g, t in zip(opt.param_groups, tensors): g['lr'] = t",
              "opt, sched = build(opt)"]
     earlier: list[tuple[int, list[Any], list[float]]] = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         run = Run(target, case, opt)
         sched = run.sched
         opt.step()
@@ -354,8 +357,7 @@ def sequential(target: Target, case: Case) -> None:
         zero = Case(case.lrs, {**case.args, "milestones": [0, *milestones[1:]]}, 0,
                     None, case.optim)
         want = spec.oracle(zero.lrs, zero.args).trajectory(0)[0]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             got = Run(target, zero).lrs()
         for g, (a, b) in enumerate(zip(got, want, strict=True)):
             if abs(a - b) > 4 * ulp(max(abs(b), zero.lrs[g])):
@@ -365,8 +367,7 @@ def sequential(target: Target, case: Case) -> None:
                                   zero, [f"print(opt.param_groups[{g}]['lr'])"],
                                   group=g, expected=b, actual=a)
     if applies(probes.sequential_switch_without_step, target):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             run = Run(target, case)
         steps = max(case.steps, max(milestones) + 1)
         with warnings.catch_warnings(record=True) as caught:
@@ -409,8 +410,7 @@ def cyclic(target: Target, case: Case) -> None:
     function in its state_dict where torch's saves none (CyclicLR 2.2+, OneCycleLR 2.4+)."""
     confirm("versions.cyclic")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with quiet():
             sched = start(target, case).sched
     except ValueError as exc:
         if case.optim == "adam" and applies(probes.cyclic_beta1, target):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance import versions
+from conformance.harness import quiet
 
 ABOUT = (
     "Version-dependent behaviour of torch's LR schedulers, torch 2.0 to 2.15, generated from "
@@ -132,8 +133,7 @@ def verbose_prints() -> bool:
     from torch.optim.lr_scheduler import StepLR
 
     out = io.StringIO()
-    with contextlib.redirect_stdout(out), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with contextlib.redirect_stdout(out), quiet():
         try:
             StepLR(_opt(), step_size=1, verbose=True)  # type: ignore[call-arg]
         except TypeError:
@@ -169,8 +169,7 @@ def verbose_deprecated() -> bool:
 def verbose_removed() -> bool:
     from torch.optim.lr_scheduler import StepLR
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         return _raises(lambda: StepLR(_opt(), step_size=1, verbose=False),  # type: ignore[call-arg]
                        TypeError) and "verbose" not in StepLR(_opt(), 1).state_dict()
 
@@ -436,8 +435,7 @@ def _saved(obj: Any) -> io.BytesIO:
 def load_weights_only_default() -> bool:
     import torch
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         return _raises(lambda: torch.load(_saved({"anneal_func": print})), Exception)
 
 
@@ -614,8 +612,7 @@ def is_initial() -> bool:
 def _resumed(make: Callable[[Any], Any]) -> float:
     opt = _opt()
     opt.param_groups[0]["initial_lr"] = 1.0  # as after loading an optimizer checkpoint
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         make(opt)
     return float(opt.param_groups[0]["lr"])
 
@@ -661,8 +658,7 @@ def multiplicative_epoch_zero() -> bool:
     opt = _opt()
     sched = MultiplicativeLR(opt, lambda e: 0.5)
     opt.step()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         sched.step(0)
     return bool(opt.param_groups[0]["lr"] == 0.5)
 
@@ -692,8 +688,7 @@ def _tensor_step(make: Callable[[Any], Any]) -> tuple[Any, Any, Any]:
 
     lr = torch.tensor(1.0, dtype=torch.float64)
     opt = _opt(lr=lr)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         sched = make(opt)
         opt.step()
         sched.step()
@@ -772,8 +767,7 @@ def sequential_tensor_alias() -> bool:
     from torch.optim.lr_scheduler import ConstantLR, ExponentialLR, SequentialLR
 
     opt = _opt(lr=torch.tensor(1.0, dtype=torch.float64))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         SequentialLR(opt, [ConstantLR(opt, factor=0.1, total_iters=2), ExponentialLR(opt, 0.9)],
                      milestones=[2])
     group = opt.param_groups[0]
@@ -794,8 +788,7 @@ def sequential_milestone_zero() -> bool:
     from torch.optim.lr_scheduler import ConstantLR, ExponentialLR, SequentialLR
 
     opt = _opt()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         SequentialLR(opt, [ConstantLR(opt, factor=0.1, total_iters=2),
                            ExponentialLR(opt, gamma=0.5)], milestones=[0])
     return bool(opt.param_groups[0]["lr"] == 1.0)  # ExponentialLR's start, not ConstantLR's 0.1
@@ -837,8 +830,7 @@ def sequential_recursive_undo() -> bool:
     from torch.optim.lr_scheduler import StepLR as Step
 
     opt = _opt()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         inner = ChainedScheduler([ConstantLR(opt, factor=0.5, total_iters=2),
                                   ExponentialLR(opt, 0.9)])
         return not _raises(lambda: SequentialLR(opt, [inner, Step(opt, 1)], milestones=[3]),
@@ -856,8 +848,7 @@ def container_validation() -> bool:
     from torch.optim.lr_scheduler import ExponentialLR, ReduceLROnPlateau, SequentialLR
 
     opt = _opt()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet():
         return _raises(lambda: SequentialLR(opt, [ExponentialLR(opt, 0.9),
                                                   ReduceLROnPlateau(opt)], [2]), ValueError)
 
