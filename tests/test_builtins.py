@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support import Runner, report
+from tests import support
+from tests.support import report
+
+
+@support.ahead
+def _builtins() -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    tmp = Path(tempfile.mkdtemp(prefix="builtins-"))
+    done = support.runner(tmp)("--scheduler", "torch", "--hypothesis-profile", "ci", "-n", "2",
+                               "-q", "--conformance-report", str(tmp / "torch.json"))
+    return done, report(tmp / "torch.json")
 
 
 @pytest.mark.slow
-def test_every_torch_builtin_conforms(suite: Runner, tmp_path: Path) -> None:
+def test_every_torch_builtin_conforms() -> None:
     import torch.optim.lr_scheduler as sched
 
-    done = suite("--scheduler", "torch", "--hypothesis-profile", "ci", "-n", "2", "-q",
-                 "--conformance-report", str(tmp_path / "torch.json"))
-    data = report(tmp_path / "torch.json")
+    done, data = support.result(_builtins)
     failed = [(t["label"], c["check"], c["reason"]) for t in data["targets"]
               for c in t["checks"] if c["outcome"] not in ("passed", "skipped")]
     assert not failed, failed

@@ -7,9 +7,12 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+
+from tests import support
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "ci.md"
@@ -70,10 +73,13 @@ def test_the_workflow_has_the_steps_it_documents() -> None:
     assert "pytest-xdist" in found["Install torch, the suite (pinned) and your package"]
 
 
-@pytest.mark.slow
-def test_ci_doc_runs_as_written(tmp_path: Path) -> None:
+@support.ahead
+def _workflow() -> tuple[Path, list[tuple[str, subprocess.CompletedProcess[str]]]]:
+    """docs/ci.md's install and test steps, run in a fresh venv on a repository of its own:
+    the repository and each step's completed process, up to the first that failed."""
     text = DOC.read_text(encoding="utf-8")
     found = steps(text)
+    tmp_path = Path(tempfile.mkdtemp(prefix="ci-doc-"))
     repo = tmp_path / "repo"
     (repo / "mypkg").mkdir(parents=True)
     (repo / "mypkg" / "__init__.py").write_text("")
@@ -89,13 +95,26 @@ def test_ci_doc_runs_as_written(tmp_path: Path) -> None:
                     str(ROOT)], check=True, capture_output=True, timeout=600)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=600)
-    env = {**{k: v for k, v in os.environ.items()
+    base = support.environ()
+    env = {**{k: v for k, v in base.items()
               if not k.startswith(("PYTEST_", "CONFORMANCE_", "VIRTUAL_ENV", "PYTHONPATH"))},
-           "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+           "PATH": f"{venv / 'bin'}{os.pathsep}{base['PATH']}"}
+    done = []
     for name in ("Install torch, the suite (pinned) and your package", "Run the conformance suite"):
         script = found[name].replace("${{ matrix.torch }}", TORCH)
-        done = subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=repo, env=env,
-                              capture_output=True, text=True, timeout=1200, check=False)
-        assert done.returncode == 0, f"{name}:\n{done.stdout[-4000:]}\n{done.stderr[-3000:]}"
-    assert "WarmupCosine (get_cosine_schedule_with_warmup):" in done.stdout
+        done.append((name, subprocess.run(["bash", "-eo", "pipefail", "-c", script], cwd=repo,
+                                          env=env, capture_output=True, text=True,
+                                          timeout=1200, check=False)))
+        if done[-1][1].returncode:
+            break
+    return repo, done
+
+
+@pytest.mark.slow
+def test_ci_doc_runs_as_written() -> None:
+    repo, done = support.result(_workflow)
+    for name, step in done:
+        assert step.returncode == 0, f"{name}:\n{step.stdout[-4000:]}\n{step.stderr[-3000:]}"
+    assert len(done) == 2
+    assert "WarmupCosine (get_cosine_schedule_with_warmup):" in done[-1][1].stdout
     assert (repo / "reports" / f"torch-{TORCH}" / "report.json").exists()

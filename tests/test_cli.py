@@ -1,4 +1,5 @@
-"""The command-line contract of DESIGN.md: options, silence, usage errors, xfails."""
+"""The command-line contract of DESIGN.md: options, silence, usage errors, xfails. In process
+(pytester), but where the plugin's import is part of what is tested."""
 
 from __future__ import annotations
 
@@ -32,35 +33,36 @@ def one_error_line(stderr: str) -> str:
     (["--spec", "StepLR"], "need a target"),
     (["--scheduler", CLASS, "--conformance-timeout", "-1"], "give a number of seconds >= 0"),
 ])
-def test_usage_errors_exit_4_with_one_line(suite: Runner, args: list[str], needle: str) -> None:
-    done = suite(*args)
+def test_usage_errors_exit_4_with_one_line(inproc: Runner, args: list[str], needle: str) -> None:
+    done = inproc(*args)
     assert done.returncode == 4, done.stdout + done.stderr
     assert needle in one_error_line(done.stderr)
 
 
-def test_malformed_xfails_is_a_usage_error(suite: Runner, tmp_path: Path) -> None:
+def test_malformed_xfails_is_a_usage_error(inproc: Runner, tmp_path: Path) -> None:
     bad = tmp_path / "xfails.txt"
     bad.write_text("oracle.agreement # ok\nthis is not a check id\n")
-    done = suite("--scheduler", CLASS, "--conformance-xfails", str(bad))
+    done = inproc("--scheduler", CLASS, "--conformance-xfails", str(bad))
     assert done.returncode == 4
     assert "xfails.txt:2: malformed line" in one_error_line(done.stderr)
 
 
-def test_unknown_check_in_xfails_is_a_usage_error(suite: Runner, tmp_path: Path) -> None:
+def test_unknown_check_in_xfails_is_a_usage_error(inproc: Runner, tmp_path: Path) -> None:
     bad = tmp_path / "xfails.txt"
     bad.write_text("oracle.nonesuch  # typo\n")
-    done = suite("--scheduler", CLASS, "--conformance-xfails", str(bad))
+    done = inproc("--scheduler", CLASS, "--conformance-xfails", str(bad))
     assert done.returncode == 4
     assert "unknown check id 'oracle.nonesuch'" in one_error_line(done.stderr)
 
 
-def test_help_works_with_a_broken_target(suite: Runner) -> None:
-    done = suite("--help", "--scheduler", "no.such:Thing")
+def test_help_works_with_a_broken_target(inproc: Runner) -> None:
+    done = inproc("--help", "--scheduler", "no.such:Thing")
     assert done.returncode == 0
     assert "--scheduler" in done.stdout and "--conformance-report" in done.stdout
 
 
 def test_plain_pytest_in_another_project_is_unchanged(suite: Runner, tmp_path: Path) -> None:
+    # A fresh interpreter: what the plugin does at import is part of what is tested.
     (tmp_path / "test_theirs.py").write_text("def test_one():\n    assert True\n")
     done = suite("-q")
     assert done.returncode == 0, done.stdout
@@ -68,14 +70,14 @@ def test_plain_pytest_in_another_project_is_unchanged(suite: Runner, tmp_path: P
     assert "conformance" not in done.stdout
 
 
-def test_named_target_runs_the_catalogue_not_local_tests(suite: Runner, tmp_path: Path) -> None:
+def test_named_target_runs_the_catalogue_not_local_tests(inproc: Runner, tmp_path: Path) -> None:
     # A project layout: tests under testpaths, with a conftest (pytest then builds hook
     # subsets per directory, which needs hashable plugin objects).
     (tmp_path / "pytest.ini").write_text("[pytest]\ntestpaths = theirs\n")
     (tmp_path / "theirs").mkdir()
     (tmp_path / "theirs" / "conftest.py").write_text("import pytest\n")
     (tmp_path / "theirs" / "test_theirs.py").write_text("def test_one():\n    assert False\n")
-    done = suite("--scheduler", CLASS, "--hypothesis-profile", "dev", "-q",
+    done = inproc("--scheduler", CLASS, "--hypothesis-profile", "dev", "-q",
                  "--conformance-report", str(tmp_path / "r.json"))
     assert done.returncode == 0, done.stdout[-3000:]
     assert "[StepLR] oracle.agreement" in done.stdout or "passed" in done.stdout
@@ -90,25 +92,25 @@ def test_named_target_runs_the_catalogue_not_local_tests(suite: Runner, tmp_path
 
 
 @pytest.mark.parametrize("how", ["env", "ini"])
-def test_target_from_env_or_ini(suite: Runner, tmp_path: Path, how: str) -> None:
+def test_target_from_env_or_ini(inproc: Runner, tmp_path: Path, how: str) -> None:
     env = {}
     if how == "env":
         env["CONFORMANCE_SCHEDULER"] = CLASS
     else:
         (tmp_path / "pytest.ini").write_text(f"[pytest]\nconformance_scheduler = {CLASS}\n")
-    done = suite("--hypothesis-profile", "dev", "-q", "-k", "oracle.agreement", env=env)
+    done = inproc("--hypothesis-profile", "dev", "-q", "-k", "oracle.agreement", env=env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
     assert "1 passed" in done.stdout
 
 
-def test_xfails_mark_known_failures_and_report_stale_entries(suite: Runner,
+def test_xfails_mark_known_failures_and_report_stale_entries(inproc: Runner,
                                                              tmp_path: Path) -> None:
     listed = tmp_path / "xfails.txt"
     # StepLR passes oracle.agreement, so listing it is a stale entry: reported, not a failure.
     # oracle.momentum does not apply to StepLR: an entry for it records nothing, stale too.
     listed.write_text("# known\n[StepLR] oracle.agreement  # pretend\n"
                       "[StepLR] oracle.momentum  # pretend\n")
-    done = suite("--scheduler", CLASS, "--conformance-xfails", str(listed), "-q",
+    done = inproc("--scheduler", CLASS, "--conformance-xfails", str(listed), "-q",
                  "--hypothesis-profile", "dev", "-k", "oracle.agreement",
                  "--conformance-report", str(tmp_path / "r.json"))
     assert done.returncode == 0, done.stdout[-2000:]

@@ -8,11 +8,13 @@ comes last and refuses to build if anything leaked.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import support
 from tests.support import Runner, report
 
 HERE = Path(__file__).resolve().parent / "hostile"
@@ -22,18 +24,21 @@ import hostile  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, dict[str, Any]]:
-    from tests.support import runner
-
-    tmp = tmp_path_factory.mktemp("hostile")
-    suite: Runner = runner(tmp)
+@support.ahead
+def _hostile() -> tuple[Any, dict[str, Any]]:
+    tmp = Path(tempfile.mkdtemp(prefix="hostile-"))
+    suite: Runner = support.runner(tmp)
     args = [a for n in hostile.NAMES for a in ("--scheduler", f"hostile:{n}")]
     done = suite("-q", "-p", "no:xdist", "-p", "fastprofile", "--hypothesis-profile", "hostile",
                  *args, "--spec", "StepLR", "--conformance-timeout", "5",
                  "--conformance-report", str(tmp / "report.json"),
                  env={"PYTHONPATH": str(HERE)}, timeout=900)
     return done, report(tmp / "report.json")
+
+
+@pytest.fixture(scope="module")
+def run() -> tuple[Any, dict[str, Any]]:
+    return support.result(_hostile)
 
 
 def _rows(data: dict[str, Any], label: str) -> list[dict[str, Any]]:

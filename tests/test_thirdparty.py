@@ -149,8 +149,8 @@ def no_internal_error(text: str) -> None:
 
 
 @pytest.mark.slow
-def test_factory_bound_to_a_spec(suite: Runner, here: Path) -> None:
-    done = suite("--scheduler", "thirdmod:linear_warmup", "--spec",
+def test_factory_bound_to_a_spec(inproc: Runner, here: Path) -> None:
+    done = inproc("--scheduler", "thirdmod:linear_warmup", "--spec",
                  "get_linear_schedule_with_warmup", *FAST,
                  "--conformance-report", str(here / "r.json"))
     assert done.returncode == 0, done.stdout[-3000:]
@@ -162,8 +162,8 @@ def test_factory_bound_to_a_spec(suite: Runner, here: Path) -> None:
 
 
 @pytest.mark.slow
-def test_renamed_arguments_through_the_map(suite: Runner, here: Path) -> None:
-    done = suite("--scheduler", "thirdmod:Cosine", "--scheduler", "thirdmod:CosineNoFloor",
+def test_renamed_arguments_through_the_map(inproc: Runner, here: Path) -> None:
+    done = inproc("--scheduler", "thirdmod:Cosine", "--scheduler", "thirdmod:CosineNoFloor",
                  "--scheduler", "thirdmod:CosineOffByOne", "--spec", "CosineAnnealingLR",
                  "--scheduler-map", '{"T_max": "total_steps", "eta_min": "floor"}',
                  "--scheduler-map", '{"T_max": "total_steps", "eta_min": null}',
@@ -181,7 +181,7 @@ def test_renamed_arguments_through_the_map(suite: Runner, here: Path) -> None:
 
 
 @pytest.mark.slow
-def test_config_file_plateau_likes_and_skipped_init(suite: Runner, here: Path) -> None:
+def test_config_file_plateau_likes_and_skipped_init(inproc: Runner, here: Path) -> None:
     config = here / "targets.json"
     config.write_text(json.dumps([
         {"scheduler": "thirdmod:plateau", "spec": "ReduceLROnPlateau"},
@@ -191,7 +191,7 @@ def test_config_file_plateau_likes_and_skipped_init(suite: Runner, here: Path) -
         {"scheduler": "thirdmod:Cosine", "spec": "CosineAnnealingLR", "label": "renamed",
          "map": {"T_max": "total_steps", "eta_min": "floor"}, "kwargs": {"T_max": 7}},
     ]))
-    done = suite("--scheduler-config", str(config), *FAST,
+    done = inproc("--scheduler-config", str(config), *FAST,
                  "--conformance-report", str(here / "r.json"))
     no_internal_error(done.stdout)
     r = here / "r.json"
@@ -271,10 +271,10 @@ def test_config_usage_errors(tmp_path: Path, text: str, needle: str) -> None:
     assert needle in str(err.value)
 
 
-def test_config_error_exits_4_with_one_line(suite: Runner, tmp_path: Path) -> None:
+def test_config_error_exits_4_with_one_line(inproc: Runner, tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text("[1]")
-    done = suite("--scheduler-config", str(path))
+    done = inproc("--scheduler-config", str(path))
     assert done.returncode == 4
     assert "entry 0 is not an object" in done.stderr
     assert "Traceback" not in done.stderr
