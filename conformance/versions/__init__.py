@@ -159,3 +159,15 @@ def explanation(label: str, check: str, version: str,
         if entry.explains_result(label, check, version):
             return entry
     return None
+
+
+def lacking(check: str, kinds: Collection[str]) -> Entry | None:
+    """The entry whose behaviour, lacking on the running torch, explains `check` failing on
+    the targets it concerns, when it concerns one of `kinds` (a target's flags and spec name):
+    there, torch's own class does not keep the contract, and no target is held to it."""
+    for entry in entries().values():
+        if entry.explains_where == "outside" and not entry.holds() and \
+                entry.concerns_one_of(kinds) and any(
+                    (m := _PATTERN.match(p)) and m["check"] == check for p in entry.explains):
+            return entry
+    return None
