@@ -23,7 +23,7 @@ class Tolerance:
 
     @classmethod
     def exact(cls, want: Sequence[Sequence[float]]) -> Tolerance:
-        """None: the same computation must give the same bits (errors in ulps of the value)."""
+        """Zero: the same computation must give the same bits (errors in ulps of the value)."""
         return cls(lambda t, g: 0.0, lambda t, g: abs(want[t][g]) or 1.0)
 
     @classmethod
