@@ -61,7 +61,6 @@ def step_epoch(target: Target, case: Case) -> float:
     def jumped(call: int) -> str:
         return " ".join(jump_lines(target, case, repr(epochs[call])))
 
-
     try:
         return compare(target, case, seen, expected, Tolerance.closed(oracle, expected, epochs),
                        "step(epoch) differs from the closed form",
