@@ -157,10 +157,7 @@ class Metric(Driver):
 
     name = "metric"
     title = "the metric-driven step(metric) protocol"
-
-    def __init__(self, obj: Any) -> None:
-        super().__init__(obj)
-        self.metric = True
+    metric = True
 
     def step(self, sched: Any, opt: Any, n: int, metric: float | None) -> None:
         sched.step(metric)
@@ -175,10 +172,7 @@ class Validation(Driver):
 
     name = "validation"
     title = "mmengine's validation protocol"
-
-    def __init__(self, obj: Any) -> None:
-        super().__init__(obj)
-        self.metric = True
+    metric = True
 
     def step(self, sched: Any, opt: Any, n: int, metric: float | None) -> None:
         sched.step()
