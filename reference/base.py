@@ -350,19 +350,29 @@ class Schedule:
         With d_t = lr_t - floor, a step scales d by r_t = d_t / d_{t-1} and adds a relative
         error of kappa(t) * U to it, plus rounding of the lr itself:
             E_t = |r_t| E_{t-1} + U kappa(t) |d_t| + 2 U |lr_t|
-        (r_t = 1 where d_{t-1} = 0, a branch that adds a term instead of scaling).
+        (r_t = 1 where d_{t-1} = 0, a branch that adds a term instead of scaling). A step that
+        sets the lr afresh (`resets`) carries no error over: E_t = 3 U |lr_t|, one rounded
+        product, where the ratio of distances would blow it up.
         """
         ref = self.reference(steps) if ref is None else ref
         floors, kappa = self.floor(), self.kappa
         errs = [2 * U * abs(v) for v in ref[0]]
         out = [errs]
         for t in range(1, steps + 1):
-            k = U * kappa(t)
-            errs = [(abs((v - f) / (p - f)) if p != f else 1.0) * e + k * abs(v - f)
-                    + 2 * U * abs(v)
-                    for e, p, v, f in zip(errs, ref[t - 1], ref[t], floors, strict=True)]
+            if self.resets(t):
+                errs = [3 * U * abs(v) for v in ref[t]]
+            else:
+                k = U * kappa(t)
+                errs = [(abs((v - f) / (p - f)) if p != f else 1.0) * e + k * abs(v - f)
+                        + 2 * U * abs(v)
+                        for e, p, v, f in zip(errs, ref[t - 1], ref[t], floors, strict=True)]
             out.append(errs)
         return out
+
+    def resets(self, epoch: int) -> bool:
+        """Whether the recurrence's step to `epoch` sets the lr afresh instead of scaling its
+        distance to the floor (a warm restart's peak). None does by default."""
+        return False
 
     def tolerance(self, steps: int, ref: list[list[float]] | None = None) -> list[list[float]]:
         """Absolute tolerance of a recurrence after each step: SAFETY times `bound`, and never

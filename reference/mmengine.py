@@ -482,27 +482,9 @@ class CosineRestartLR(_Windowed):
         return _Restarts([base], periods=list(self.periods), weights=self._weights,
                          floor_lr=floor)
 
-    def restart(self, epoch: int) -> bool:
+    def resets(self, epoch: int) -> bool:
         """Whether the step to `epoch` sets a period's peak rather than stepping the cosine."""
         return self.active(epoch) and (epoch - self.begin) in self._starts
-
-    def bound(self, steps: int, ref: list[list[float]] | None = None) -> list[list[float]]:
-        """The base model, except that a restart sets the lr afresh (one rounded product):
-        the error does not carry over, where the ratio of distances would blow it up."""
-        ref = self.reference(steps) if ref is None else ref
-        floors, kappa = self.floor(), self.kappa
-        errs = [2 * U * abs(v) for v in ref[0]]
-        out = [errs]
-        for t in range(1, steps + 1):
-            if self.restart(t):
-                errs = [3 * U * abs(v) for v in ref[t]]
-            else:
-                k = U * kappa(t)
-                errs = [(abs((v - f) / (p - f)) if p != f else 1.0) * e + k * abs(v - f)
-                        + 2 * U * abs(v)
-                        for e, p, v, f in zip(errs, ref[t - 1], ref[t], floors, strict=True)]
-            out.append(errs)
-        return out
 
 
 @register
