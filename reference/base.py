@@ -401,6 +401,21 @@ def _tuple(values: Sequence[float] | None) -> tuple[float, ...] | None:
 SCHEDULES: dict[str, type[Schedule]] = {}
 
 
+class Factored(Schedule):
+    """A schedule lr = b * factor(epoch): one factor, the same for every group."""
+
+    def factor(self, s: float) -> float:
+        raise NotImplementedError
+
+    def lr(self, epoch: float) -> list[float]:
+        f = self.factor(epoch)
+        return [b * f for b in self.base_lrs]
+
+    def lr_fn(self, group: int) -> Callable[[float], float]:
+        b, factor = self.base_lrs[group], self.factor
+        return lambda epoch: b * factor(epoch)
+
+
 def register(cls: type[Schedule]) -> type[Schedule]:
     """Class decorator: add a schedule to `SCHEDULES` under its `name`."""
     if not cls.name:

@@ -8,9 +8,8 @@ The rest of `diffusers.optimization` copies transformers' factories under their 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
-from reference.base import Param, Schedule, register
+from reference.base import Factored, Param, register
 
 SOURCE = ("https://github.com/huggingface/diffusers/blob/v0.42.1/src/diffusers/"
           "optimization.py#L80")
@@ -53,7 +52,7 @@ def parse(step_rules: object) -> Rules:
 
 
 @register
-class PiecewiseConstant(Schedule):
+class PiecewiseConstant(Factored):
     """b v_i for the n_i steps of rule i, counted one rule after another from step 0, then
     b times the last multiple."""
 
@@ -85,14 +84,6 @@ class PiecewiseConstant(Schedule):
             if s < end:
                 return value
         return self._last
-
-    def lr(self, epoch: float) -> list[float]:
-        f = self.factor(epoch)
-        return [b * f for b in self.base_lrs]
-
-    def lr_fn(self, group: int) -> Callable[[float], float]:
-        b, factor = self.base_lrs[group], self.factor
-        return lambda epoch: b * factor(epoch)
 
 
 #: The family's spec names.

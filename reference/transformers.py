@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from reference.base import CLOSED_ULPS, Param, Schedule, register
+from reference.base import CLOSED_ULPS, Factored, Param, register
 
 #: The shapes get_wsd_schedule documents for its warmup and its decay.
 WSD_SHAPES = ("linear", "cosine", "1-sqrt")
@@ -42,22 +42,11 @@ def _wave_ulps(c: float, p: float) -> float:
     return CLOSED_ULPS + 4 * 2 * math.pi * c * abs(p)
 
 
-class _Factor(Schedule):
-    """A schedule lr = b * factor(s), the same factor for every group."""
+class _Factor(Factored):
+    """A transformers schedule: lr = b * factor(s), most with a linear warmup."""
 
     source = "https://huggingface.co/docs/transformers/main_classes/optimizer_schedules"
     num_warmup_steps: int
-
-    def factor(self, s: float) -> float:
-        raise NotImplementedError
-
-    def lr(self, epoch: float) -> list[float]:
-        f = self.factor(epoch)
-        return [b * f for b in self.base_lrs]
-
-    def lr_fn(self, group: int) -> Callable[[float], float]:
-        b, factor = self.base_lrs[group], self.factor
-        return lambda epoch: b * factor(epoch)
 
     def warm(self, s: float) -> float:
         """s / W: the linear warmup from 0, for s < W."""
