@@ -170,11 +170,8 @@ class LRRangeTestLagging(_Batched):
         return [m * (1.0 + self.step_rate * q) for m in self.min_lr]
 
 
-class OneCycleFallsAtFirstRate(_Batched):
-    """The falling half divides by cycle_first_step_size, not cycle_second_step_size: an
-    asymmetric cycle falls at the rising half's rate (and jumps at its end)."""
-
-    SPEC, FAMILY = "deepspeed.OneCycle", "oracle"
+class _OneCycle(_Batched):
+    """DeepSpeed's OneCycle as documented, which the members below break one way each."""
 
     def __init__(self, optimizer: Any, cycle_min_lr: Any, cycle_max_lr: Any,
                  decay_lr_rate: float = 0.0, cycle_first_step_size: int = 2000,
@@ -199,13 +196,14 @@ class OneCycleFallsAtFirstRate(_Batched):
         super().__init__(optimizer, last_batch_iteration)
 
     def height(self, e: int) -> float:
+        """Where the cycle is at e batches, 0 (the min lr) to 1 (the max lr)."""
         u, total = self.up, self.up + self.down
         p = e % total
         if p <= u:
-            n, done = self.stairs[0], p
+            n, done, size = self.stairs[0], p, u
         else:
-            n, done = self.stairs[1], total - p
-        return (done * n // u) / n if n > 0 else done / u
+            n, done, size = self.stairs[1], total - p, self.down
+        return (done * n // size) / n if n > 0 else done / size
 
     def divisor(self, e: int, rate: float) -> float:
         if self.decay_step_size == 0 or rate == 0:
@@ -217,8 +215,7 @@ class OneCycleFallsAtFirstRate(_Batched):
         if e <= self.up + self.down:
             h = self.height(e)
             return [lo + (hi - lo) * h for lo, hi in zip(self.min_lrs, self.max_lrs, strict=True)]
-        d = self.divisor(e, self.decay_lr_rate)
-        return [lo / d for lo in self.min_lrs]
+        return [lo / self.divisor(e, self.decay_lr_rate) for lo in self.min_lrs]
 
     def get_mom(self) -> list[float]:
         e = self.last_batch_iteration + 1
@@ -226,11 +223,26 @@ class OneCycleFallsAtFirstRate(_Batched):
             h = self.height(e)
             return [hi - (hi - lo) * h
                     for lo, hi in zip(self.min_moms, self.max_moms, strict=True)]
-        d = self.divisor(e, self.decay_mom_rate)
-        return [hi / d for hi in self.max_moms]
+        return [hi / self.divisor(e, self.decay_mom_rate) for hi in self.max_moms]
 
     def _apply(self) -> None:
         super()._apply()
         if self.cycle_momentum:
             for group, mom in zip(self.optimizer.param_groups, self.get_mom(), strict=True):
                 group["betas"] = (mom, group["betas"][1])
+
+
+class OneCycleFallsAtFirstRate(_OneCycle):
+    """The falling half divides by cycle_first_step_size, not cycle_second_step_size: an
+    asymmetric cycle falls at the rising half's rate (and jumps at its end)."""
+
+    SPEC, FAMILY = "deepspeed.OneCycle", "oracle"
+
+    def height(self, e: int) -> float:
+        u, total = self.up, self.up + self.down
+        p = e % total
+        if p <= u:
+            n, done = self.stairs[0], p
+        else:
+            n, done = self.stairs[1], total - p
+        return (done * n // u) / n if n > 0 else done / u

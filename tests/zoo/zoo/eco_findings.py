@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from torch.optim import Optimizer
 from torch.optim import lr_scheduler as L
 
-from zoo.eco_deepspeed import _Batched, _per_group, _Warm
+from zoo.eco_deepspeed import _Batched, _OneCycle, _per_group, _Warm
 from zoo.eco_nemo import _HoldPolicy
 from zoo.eco_speechbrain import _Saved, _set
 from zoo.eco_timm import _Cycles, _TimmLike
@@ -304,71 +304,16 @@ class DSWarmupCosineRatioList(_Batched):
         return [b * ratio for b in self.org_lrs]
 
 
-class DSOneCycleMomentumStartsLow(_Batched):
+class DSOneCycleMomentumStartsLow(_OneCycle):
     """The constructor sets cycle_min_mom next to cycle_min_lr: momentum starts in phase
     with the lr, not inversely, and jumps to about cycle_max_mom at the first step."""
 
     SPEC, FAMILY = "deepspeed.OneCycle", "oracle"
 
-    def __init__(self, optimizer: Any, cycle_min_lr: Any, cycle_max_lr: Any,
-                 decay_lr_rate: float = 0.0, cycle_first_step_size: int = 2000,
-                 cycle_second_step_size: int | None = None, cycle_first_stair_count: int = 0,
-                 cycle_second_stair_count: int | None = None, decay_step_size: int = 0,
-                 cycle_momentum: bool = True, cycle_min_mom: Any = 0.8,
-                 cycle_max_mom: Any = 0.9, decay_mom_rate: float = 0.0,
-                 last_batch_iteration: int = -1) -> None:
-        self.min_lrs = _per_group(optimizer, cycle_min_lr)
-        self.max_lrs = _per_group(optimizer, cycle_max_lr)
-        self.decay_lr_rate = decay_lr_rate
-        self.up = cycle_first_step_size
-        self.down = self.up if cycle_second_step_size is None else cycle_second_step_size
-        self.stairs = (cycle_first_stair_count, cycle_first_stair_count
-                       if cycle_second_stair_count is None else cycle_second_stair_count)
-        self.decay_step_size = decay_step_size
-        # As DeepSpeed: momentum is Adam's beta1; optimizers without betas keep theirs.
-        self.cycle_momentum = cycle_momentum and "betas" in optimizer.defaults
-        self.min_moms = _per_group(optimizer, cycle_min_mom)
-        self.max_moms = _per_group(optimizer, cycle_max_mom)
-        self.decay_mom_rate = decay_mom_rate
-        super().__init__(optimizer, last_batch_iteration)
-
-    def height(self, e: int) -> float:
-        """Where the cycle is at e batches, 0 (the min lr) to 1 (the max lr)."""
-        u, total = self.up, self.up + self.down
-        p = e % total
-        if p <= u:
-            n, done, size = self.stairs[0], p, u
-        else:
-            n, done, size = self.stairs[1], total - p, self.down
-        return (done * n // size) / n if n > 0 else done / size
-
-    def divisor(self, e: int, rate: float) -> float:
-        if self.decay_step_size == 0 or rate == 0:
-            return 1.0
-        return 1.0 + rate * (e - self.up - self.down) / self.decay_step_size
-
-    def get_lr(self) -> list[float]:
-        e = self.last_batch_iteration + 1
-        if e <= self.up + self.down:
-            h = self.height(e)
-            return [lo + (hi - lo) * h for lo, hi in zip(self.min_lrs, self.max_lrs, strict=True)]
-        return [lo / self.divisor(e, self.decay_lr_rate) for lo in self.min_lrs]
-
     def get_mom(self) -> list[float]:
-        e = self.last_batch_iteration + 1
-        if e == 0:
+        if self.last_batch_iteration + 1 == 0:
             return list(self.min_moms)
-        if e <= self.up + self.down:
-            h = self.height(e)
-            return [hi - (hi - lo) * h
-                    for lo, hi in zip(self.min_moms, self.max_moms, strict=True)]
-        return [hi / self.divisor(e, self.decay_mom_rate) for hi in self.max_moms]
-
-    def _apply(self) -> None:
-        super()._apply()
-        if self.cycle_momentum:
-            for group, mom in zip(self.optimizer.param_groups, self.get_mom(), strict=True):
-                group["betas"] = (mom, group["betas"][1])
+        return super().get_mom()
 
 
 # -- diffusers -------------------------------------------------------------------------------
