@@ -15,13 +15,13 @@ from torch.optim import lr_scheduler as L
 
 from zoo.eco_deepspeed import _Batched, _OneCycle, _per_group, _Warm
 from zoo.eco_nemo import _HoldPolicy
-from zoo.eco_speechbrain import _Saved, _set
-from zoo.eco_timm import _Cycles, _TimmLike
+from zoo.eco_speechbrain import _Saved, _set, _TriStage
+from zoo.eco_timm import _Cosine, _TimmLike
 
 # -- timm ---------------------------------------------------------------------------------
 
 
-class TimmCosineRestartByLog(_Cycles):
+class TimmCosineRestartByLog(_Cosine):
     """Finds the cycle as floor(log_m(1 + s (m - 1) / t_initial)) in floats: where the log of
     an exact power of m rounds down (math.log(243, 3) < 5) the restart comes a step late,
     and the lr sits at the previous cycle's end instead of the peak."""
@@ -31,17 +31,6 @@ class TimmCosineRestartByLog(_Cycles):
     # for t_initial 1 and cycle_mul 3 (then 10 at s = 111), which drawn arguments rarely hit.
     CONFIG: ClassVar[dict[str, Any]] = {"kwargs": {"t_initial": 1, "cycle_mul": 3.0}}
 
-    def __init__(self, optimizer: Optimizer, t_initial: int, lr_min: float = 0.0,
-                 cycle_mul: float = 1.0, cycle_decay: float = 1.0, cycle_limit: int = 1,
-                 warmup_t: int = 0, warmup_lr_init: float = 0.0, warmup_prefix: bool = False,
-                 t_in_epochs: bool = True, noise_range_t: Any = None, noise_pct: float = 0.67,
-                 noise_std: float = 1.0, noise_seed: int = 42, k_decay: float = 1.0,
-                 initialize: bool = True) -> None:
-        super().__init__(optimizer, t_initial, lr_min, cycle_mul, cycle_decay, cycle_limit,
-                         warmup_t, warmup_lr_init, warmup_prefix, t_in_epochs)
-        self.k_decay = k_decay
-        self._start()
-
     def where(self, s: float) -> tuple[int, float]:
         m, T0 = self.cycle_mul, self.t_initial
         if m == 1:
@@ -50,9 +39,6 @@ class TimmCosineRestartByLog(_Cycles):
         i = math.floor(math.log(1 - s / T0 * (1 - m), m))
         start = (1 - m**i) / (1 - m) * T0
         return i, (s - start) / (m**i * T0)
-
-    def shape(self, r: float) -> float:
-        return 0.5 * (1.0 + math.cos(math.pi * r**self.k_decay))
 
 
 class TimmMultiStepKeepsBase(_TimmLike):
@@ -80,23 +66,11 @@ class TimmMultiStepKeepsBase(_TimmLike):
 # -- speechbrain ----------------------------------------------------------------------------
 
 
-class SBTriStageDecaysOn(_Saved):
+class SBTriStageDecaysOn(_TriStage):
     """The exponential decay is not stopped after decay_steps: the lr falls below
     final_lr_scale * lr, towards 0, instead of holding it."""
 
     SPEC, FAMILY = "speechbrain.TriStageLRSchedule", "oracle"
-    SAVED = ("peak_lr", "warmup_steps", "hold_steps", "decay_steps", "total_steps",
-             "init_lr_scale", "final_lr_scale", "init_lr", "warmup_rate", "decay_factor")
-
-    def __init__(self, lr: float, warmup_steps: int, hold_steps: int, decay_steps: int,
-                 total_steps: int, init_lr_scale: float = 0.01,
-                 final_lr_scale: float = 0.05) -> None:
-        self.peak_lr, self.warmup_steps, self.hold_steps = lr, warmup_steps, hold_steps
-        self.decay_steps, self.total_steps = decay_steps, total_steps
-        self.init_lr_scale, self.final_lr_scale = init_lr_scale, final_lr_scale
-        self.init_lr = init_lr_scale * lr
-        self.warmup_rate = (lr - self.init_lr) / warmup_steps
-        self.decay_factor = -math.log(final_lr_scale) / decay_steps
 
     def __call__(self, opt: Any, num_updates: int) -> None:
         W, H = self.warmup_steps, self.hold_steps

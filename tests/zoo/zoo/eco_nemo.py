@@ -64,6 +64,16 @@ class _Policy(L.LRScheduler):
         return (s - self.hold_end) / (self.max_steps - self.hold_end)
 
 
+class _Annealing:
+    """NeMo's annealing classes take max_steps as a required keyword, where the policies they
+    extend default it to None: mixed in before the policy."""
+
+    def __init__(self, optimizer: Optimizer, *, max_steps: int, last_epoch: int = -1,
+                 min_lr: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr,  # type: ignore[call-arg]
+                         last_epoch=last_epoch, **kwargs)
+
+
 class _HoldPolicy(_Policy):
     """WarmupHoldPolicy's arguments: the hold ends at H = W + hold_steps."""
 
@@ -169,29 +179,19 @@ class NoamAnnealingStepAhead(L.LRScheduler):
         return [max(b * mult, self.min_lr) if n > W else b * mult for b in self.base_lrs]
 
 
-class WarmupAnnealingToZero(_Policy):
+class WarmupAnnealingToZero(_Annealing, _Policy):
     """Anneals linearly to 0, not to min_lr, then jumps to min_lr after max_steps."""
 
     SPEC, FAMILY = "nemo.WarmupAnnealing", "oracle"
-
-    def __init__(self, optimizer: Optimizer, *, max_steps: int, last_epoch: int = -1,
-                 min_lr: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch,
-                         **kwargs)
 
     def decay(self, b: float, s: int) -> float:
         return (1 - self.progress(s)) * b
 
 
-class InverseSquareRootNoEnd(_Policy):
+class InverseSquareRootNoEnd(_Annealing, _Policy):
     """Forgets max_steps: keeps decaying as b / sqrt((s + 1) / (W + 1)) instead of min_lr."""
 
     SPEC, FAMILY = "nemo.InverseSquareRootAnnealing", "oracle"
-
-    def __init__(self, optimizer: Optimizer, *, max_steps: int, last_epoch: int = -1,
-                 min_lr: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch,
-                         **kwargs)
 
     def at(self, b: float, s: int) -> float:
         if s <= self.warmup_steps:
@@ -252,16 +252,11 @@ class NoamHoldCountsWarmup(_HoldPolicy):
         return max(b * W ** r / max(1, s - self.hold_end) ** r, self.min_lr)
 
 
-class WarmupHoldAnnealLinearHoldFromZero(_HoldPolicy):
+class WarmupHoldAnnealLinearHoldFromZero(_Annealing, _HoldPolicy):
     """Counts the hold from step 0 (H = hold_steps), not from the warmup's end: the decay
     starts early by the warmup's length."""
 
     SPEC, FAMILY = "nemo.WarmupHoldAnnealLinear", "oracle"
-
-    def __init__(self, optimizer: Optimizer, *, max_steps: int, last_epoch: int = -1,
-                 min_lr: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch,
-                         **kwargs)
 
     def hold_from(self, warmup: int) -> int:
         return 0
@@ -270,15 +265,10 @@ class WarmupHoldAnnealLinearHoldFromZero(_HoldPolicy):
         return b - (b - self.min_lr) * self.progress(s)
 
 
-class OneMinusSqrtNoFloor(_HoldPolicy):
+class OneMinusSqrtNoFloor(_Annealing, _HoldPolicy):
     """Leaves out the documented min_lr floor: b (1 - sqrt(p)) reaches 0 at max_steps."""
 
     SPEC, FAMILY = "nemo.WarmupHoldAnnealOneMinusSquareRoot", "oracle"
-
-    def __init__(self, optimizer: Optimizer, *, max_steps: int, last_epoch: int = -1,
-                 min_lr: float = 0.0, **kwargs: Any) -> None:
-        super().__init__(optimizer, max_steps=max_steps, min_lr=min_lr, last_epoch=last_epoch,
-                         **kwargs)
 
     def decay(self, b: float, s: int) -> float:
         return b * (1 - math.sqrt(self.progress(s)))

@@ -89,11 +89,9 @@ class SBNewBobAgainstBest(_Saved):
         return old, new
 
 
-class SBTriStageEarlyPeak(_Saved):
-    """Warms up on num_updates + 1: the peak is reached one update early and every warmup lr
-    is one step ahead."""
+class _TriStage(_Saved):
+    """TriStageLRSchedule's constructor, which the members below keep: each breaks the step."""
 
-    SPEC, FAMILY = "speechbrain.TriStageLRSchedule", "oracle"
     SAVED = ("peak_lr", "warmup_steps", "hold_steps", "decay_steps", "total_steps",
              "init_lr_scale", "final_lr_scale", "init_lr", "warmup_rate", "decay_factor")
 
@@ -106,6 +104,13 @@ class SBTriStageEarlyPeak(_Saved):
         self.init_lr = init_lr_scale * lr
         self.warmup_rate = (lr - self.init_lr) / warmup_steps
         self.decay_factor = -math.log(final_lr_scale) / decay_steps
+
+
+class SBTriStageEarlyPeak(_TriStage):
+    """Warms up on num_updates + 1: the peak is reached one update early and every warmup lr
+    is one step ahead."""
+
+    SPEC, FAMILY = "speechbrain.TriStageLRSchedule", "oracle"
 
     def __call__(self, opt: Any, num_updates: int) -> None:
         W, H, D = self.warmup_steps, self.hold_steps, self.decay_steps

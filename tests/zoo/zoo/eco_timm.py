@@ -114,12 +114,9 @@ class _Cycles(_TimmLike):
         return self.lr_min + max(b * self.cycle_decay**i - self.lr_min, 0.0) * self.shape(r)
 
 
-class CosineCycleLimitCountsRestarts(_Cycles):
-    """cycle_limit read as the number of restarts: one cosine cycle more than documented
-    before lr_min."""
-
-    SPEC, FAMILY = "timm.CosineLRScheduler", "oracle"
-    extra_cycles = 1
+class _Cosine(_Cycles):
+    """CosineLRScheduler's constructor and cosine (with k_decay), which the members below
+    keep: each breaks where the cycles fall."""
 
     def __init__(self, optimizer: Optimizer, t_initial: int, lr_min: float = 0.0,
                  cycle_mul: float = 1.0, cycle_decay: float = 1.0, cycle_limit: int = 1,
@@ -134,6 +131,14 @@ class CosineCycleLimitCountsRestarts(_Cycles):
 
     def shape(self, r: float) -> float:
         return 0.5 * (1.0 + math.cos(math.pi * r**self.k_decay))
+
+
+class CosineCycleLimitCountsRestarts(_Cosine):
+    """cycle_limit read as the number of restarts: one cosine cycle more than documented
+    before lr_min."""
+
+    SPEC, FAMILY = "timm.CosineLRScheduler", "oracle"
+    extra_cycles = 1
 
 
 class TanhPrefixOneShort(_Cycles):
