@@ -81,9 +81,7 @@ def optimizer_text(case: Case) -> str:
 
 def materialize(value: Any, opt: torch.optim.Optimizer) -> Any:
     """Sub descriptions -> torch schedulers built on `opt` (in order, as a user would)."""
-    from torch.optim import lr_scheduler
-
-    return on_subs(value, lambda s: getattr(lr_scheduler, s.name)(opt, **s.args))
+    return on_subs(value, lambda s: getattr(torch.optim.lr_scheduler, s.name)(opt, **s.args))
 
 
 def arguments(target: Target, case: Case) -> dict[str, Any]:
